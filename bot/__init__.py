@@ -1,0 +1,1 @@
+"""The Telegram side: config, wiring, handlers, rendering, delivery, jobs, CLI, sandbox."""

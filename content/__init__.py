@@ -1,0 +1,1 @@
+"""The newsroom: articles, parsing, summaries, topics, subscriptions, storage, pipeline."""

@@ -1,0 +1,134 @@
+"""Domain values shared by the whole newsroom: frozen dataclasses and enums, no I/O."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+ARTICLE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def make_article_id(key: str) -> str:
+    """Stable 12-character id for an article from any identifying key (url, headline+time)."""
+    return hashlib.blake2b(key.encode("utf-8"), digest_size=6).hexdigest()
+
+
+class BlockKind(enum.Enum):
+    HEADING = "heading"
+    PARAGRAPH = "paragraph"
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One piece of an article's body, in reading order."""
+
+    kind: BlockKind
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A parsed article. `summary` and derived topics are filled in by the pipeline."""
+
+    id: str
+    title: str
+    blocks: tuple[Block, ...]
+    standfirst: str | None = None
+    author: str | None = None
+    published: datetime | None = None  # timezone-aware when present
+    tags: tuple[str, ...] = ()  # given by the source (front matter, feed categories)
+    topics: tuple[str, ...] = ()  # tags plus derived topics, normalised slugs
+    summary: str = ""
+    channel_hint: str | None = None  # the outlet's Telegram link found in the boilerplate
+    url: str | None = None
+    image: str | None = None
+    publish_at: datetime | None = None  # embargo: not posted before this time
+    source: str | None = None  # where it came from (file path, feed url)
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        return tuple(b.text for b in self.blocks if b.kind is BlockKind.HEADING)
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        return tuple(b.text for b in self.blocks if b.kind is BlockKind.PARAGRAPH)
+
+    @property
+    def body_text(self) -> str:
+        return "\n\n".join(b.text for b in self.blocks)
+
+
+class ArticleParseError(ValueError):
+    """A source that cannot become an article; `reason` is for people."""
+
+    def __init__(self, source: str | Path, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = str(source)
+        self.reason = reason
+
+
+class SubscriptionKind(enum.Enum):
+    TOPIC = "topic"
+    KEYWORD = "keyword"
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    chat_id: int
+    kind: SubscriptionKind
+    value: str  # topic slug or lower-cased keyword
+
+
+class DeliveryState(enum.Enum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # a try failed; it will be retried at next_attempt_at
+    DEAD = "dead"  # given up, with a reason
+
+
+class DeliveryKind(enum.Enum):
+    CHANNEL = "channel"
+    READER = "reader"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One planned send of an article to a chat (a row of the outbox)."""
+
+    id: int
+    article_id: str
+    chat_id: str  # numeric id as text, or @channelname
+    kind: DeliveryKind
+    priority: int
+    state: DeliveryState
+    attempts: int
+    next_attempt_at: datetime
+    message_id: int | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TopicCount:
+    topic: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    article: Article
+    score: float
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What one scan of the sources did; the bot turns it into log lines and admin notices."""
+
+    new: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    errors: list[ArticleParseError] = field(default_factory=list)
