@@ -108,6 +108,7 @@ class Delivery:
     state: DeliveryState
     attempts: int
     next_attempt_at: datetime
+    created_at: datetime
     message_id: int | None = None
     last_error: str | None = None
 

@@ -1,0 +1,151 @@
+"""Composition root: build the services, the PTB application, the jobs and the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from telegram import BotCommand, Update
+from telegram.ext import ApplicationBuilder, ContextTypes
+
+from bot import rendering
+from bot.config import Settings
+from bot.context import NewswireApp, NewswireContext, Services, utc_now
+from bot.delivery.pacing import Pacer, PacerConfig
+from bot.delivery.worker import DeliveryWorker, WorkerConfig
+from bot.handlers import COMMANDS, HANDLERS
+from bot.jobs import scan_job
+from bot.notify import AdminNotifier
+from content.models import Article, Delivery, DeliveryKind
+from content.storage import Repository
+from content.summarizing import ExtractiveSummarizer, OpenAISummarizer, Summarizer
+
+log = logging.getLogger(__name__)
+
+SANDBOX_TOKEN = "123456:sandbox-token-not-a-secret-000000000"
+SANDBOX_DEMO_CHANNEL = "@newswire_demo"
+
+
+def build_summarizer(settings: Settings) -> Summarizer:
+    extractive = ExtractiveSummarizer()
+    if settings.summarizer == "openai" and settings.summarizer_url and settings.summarizer_model:
+        key = (
+            settings.summarizer_api_key.get_secret_value() if settings.summarizer_api_key else None
+        )
+        return OpenAISummarizer(
+            url=settings.summarizer_url,
+            model=settings.summarizer_model,
+            api_key=key,
+            fallback=extractive,
+        )
+    return extractive
+
+
+@dataclass
+class Endpoint:
+    """Where the Bot API is: real Telegram or the sandbox."""
+
+    token: str
+    base_url: str
+    base_file_url: str
+
+
+async def _on_error(update: object, context: NewswireContext) -> None:
+    """Log the failure; tell the reader something went wrong instead of going silent."""
+    log.error("handler failed", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        with contextlib.suppress(Exception):
+            await update.effective_message.reply_text(
+                "Sorry, something went wrong. Please try again."
+            )
+
+
+class Newswire:
+    """The running product: bot, scheduler and delivery worker over one repository."""
+
+    def __init__(
+        self, settings: Settings, endpoint: Endpoint, *, channels: tuple[str, ...]
+    ) -> None:
+        self.settings = settings
+        self.endpoint = endpoint
+        self.repo = Repository.open(settings.database_url)
+        self.services = Services(
+            repo=self.repo,
+            summarizer=build_summarizer(settings),
+            zone=settings.zone,
+            channels=channels,
+            admin_ids=frozenset(settings.admin_ids),
+            content_dir=settings.content_dir,
+            clock=utc_now,
+        )
+        self.application: NewswireApp = self._build_application()
+        self._worker_task: asyncio.Task[None] | None = None
+        self.worker: DeliveryWorker | None = None
+
+    def _build_application(self) -> NewswireApp:
+        application = (
+            ApplicationBuilder()
+            .token(self.endpoint.token)
+            .base_url(self.endpoint.base_url)
+            .base_file_url(self.endpoint.base_file_url)
+            .context_types(ContextTypes(context=NewswireContext))
+            .concurrent_updates(True)
+            .build()
+        )
+        application.bot_data["services"] = self.services
+        for handler in HANDLERS:
+            application.add_handler(handler)
+        application.add_error_handler(_on_error)
+        return application  # type: ignore[return-value]
+
+    def _render(self, article: Article, delivery: Delivery) -> rendering.Rendered:
+        username = self.application.bot.username
+        if delivery.kind is DeliveryKind.CHANNEL:
+            return rendering.channel_post(article, bot_username=username)
+        return rendering.reader_alert(article, zone=self.services.zone, reason=None)
+
+    async def start(self) -> None:
+        await self.repo.migrate()
+        app = self.application
+        await app.initialize()
+        await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+        notifier = AdminNotifier(app.bot, self.settings.admin_ids)
+        app.bot_data["notifier"] = notifier
+        await app.start()
+        assert app.updater is not None and app.job_queue is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
+        app.job_queue.run_repeating(
+            scan_job,
+            interval=self.settings.scan_interval,
+            first=0.0,
+            name="scan",
+            # A late tick is still worth running; two at once never are.
+            job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1},
+        )
+        self.worker = DeliveryWorker(
+            repo=self.repo,
+            bot=app.bot,
+            render=self._render,
+            pacer=Pacer(PacerConfig()),
+            clock=self.services.clock,
+            wakeup=self.services.outbox_wakeup,
+            notify=notifier.send,
+            config=WorkerConfig(),
+        )
+        self._worker_task = asyncio.create_task(self.worker.run(), name="outbox-worker")
+        log.info("bot @%s is running", app.bot.username)
+
+    async def stop(self) -> None:
+        app = self.application
+        if self._worker_task is not None:
+            self._worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker_task
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        await self.repo.close()

@@ -1,0 +1,1 @@
+"""The delivery engine: a paced outbox worker with one failure policy."""

@@ -1,0 +1,26 @@
+"""/search <words>."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CommandHandler
+
+from bot import rendering
+from bot.context import NewswireContext
+from bot.handlers.common import argument_text, reply
+
+SEARCH_RESULTS = 8
+MAX_QUERY = 300
+
+
+async def search(update: Update, context: NewswireContext) -> None:
+    query = argument_text(context)[:MAX_QUERY]
+    if not query:
+        await reply(update, rendering.notice("Usage: /search <words>, e.g. /search hawker centre"))
+        return
+    services = context.services
+    hits = await services.repo.search(query, limit=SEARCH_RESULTS, now=services.clock())
+    await reply(update, rendering.search_results(query, hits, zone=services.zone))
+
+
+HANDLERS = [CommandHandler("search", search)]

@@ -1,0 +1,146 @@
+"""SQLAlchemy Core tables: the one description of the schema (migrations mirror it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData()
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("standfirst", Text),
+    Column("author", Text),
+    Column("published", UTCDateTime),
+    Column("blocks", Text, nullable=False),  # JSON [[kind, text], ...]
+    Column("tags", Text, nullable=False, default="[]"),  # JSON list
+    Column("topics", Text, nullable=False, default="[]"),  # JSON list, in display order
+    Column("summary", Text, nullable=False, default=""),
+    Column("channel_hint", Text),
+    Column("url", Text),
+    Column("image", Text),
+    Column("publish_at", UTCDateTime),
+    Column("source", Text),
+    Column("search_text", Text, nullable=False),  # lower-cased title, standfirst and body
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # When deliveries were planned; NULL while the article waits (new, or embargoed).
+    Column("planned_at", UTCDateTime),
+    Column("archived", Boolean, nullable=False, default=False),  # imported, never posted
+    Index("ix_articles_published", "published"),
+    Index("ix_articles_planned_at", "planned_at"),
+)
+
+article_topics = Table(
+    "article_topics",
+    metadata,
+    Column("article_id", String(64), primary_key=True),
+    Column("topic", String(64), primary_key=True),
+    Index("ix_article_topics_topic", "topic"),
+)
+
+chats = Table(
+    "chats",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True),
+    Column("first_name", Text),
+    Column("username", Text),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("inactive_reason", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),  # SubscriptionKind value
+    Column("value", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("chat_id", "kind", "value", name="uq_subscriptions_chat_kind_value"),
+    Index("ix_subscriptions_kind_value", "kind", "value"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("article_id", String(64), nullable=False),
+    Column("chat_id", String(64), nullable=False),  # numeric id as text, or @channel
+    Column("kind", String(16), nullable=False),  # DeliveryKind value
+    Column("priority", Integer, nullable=False, default=0),  # lower goes first
+    Column("state", String(16), nullable=False),  # DeliveryState value
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("message_id", BigInteger),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    UniqueConstraint("article_id", "chat_id", name="uq_deliveries_article_chat"),
+    Index("ix_deliveries_due", "state", "next_attempt_at"),
+)
+
+source_files = Table(
+    "source_files",
+    metadata,
+    Column("path", Text, primary_key=True),
+    Column("mtime_ns", BigInteger, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("article_id", String(64)),
+    Column("error", Text),  # the last parse error, reported once per version of the file
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

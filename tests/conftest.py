@@ -1,0 +1,106 @@
+"""Shared fixtures: a real SQLite repository, and the whole product against the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SAMPLE = FIXTURES / "ukraine-tells-russian-mothers-to-pick-up-captured-sons.txt"
+T = TypeVar("T")
+
+
+async def wait_for(
+    probe: Callable[[], T] | Callable[[], Awaitable[T]],
+    *,
+    timeout: float = 10.0,
+    what: str = "condition",
+) -> T:
+    """Poll `probe` until it returns something truthy, or fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = probe()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result  # type: ignore[return-value]
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def content_dir(tmp_path: Path) -> Path:
+    """A content folder holding the real sample article and the synthetic ones."""
+    folder = tmp_path / "content"
+    folder.mkdir()
+    shutil.copy(SAMPLE, folder)
+    for name in ("s01.txt", "s02.txt"):
+        shutil.copy(FIXTURES / name, folder)
+    return folder
+
+
+@dataclass
+class Stack:
+    """The product as it runs: sandbox server, Newswire app, and a way to restart it."""
+
+    sandbox: Any
+    server: Any
+    newswire: Any
+    settings: Any
+    channels: tuple[str, ...]
+
+    async def scans(self, count: int = 2) -> None:
+        """Wait until the scan job has run `count` more times (a deterministic barrier)."""
+        services = self.newswire.services
+        target = services.scan_count + count
+        await wait_for(lambda: services.scan_count >= target, what=f"{count} scans")
+
+    async def restart(self) -> None:
+        from bot.app import Newswire
+
+        await self.newswire.stop()
+        self.newswire = Newswire(self.settings, self.newswire.endpoint, channels=self.channels)
+        await self.newswire.start()
+
+
+@pytest.fixture
+async def stack(tmp_path: Path, content_dir: Path) -> AsyncIterator[Stack]:
+    from bot.app import SANDBOX_TOKEN, Endpoint, Newswire
+    from bot.config import load_settings
+    from bot.sandbox import Sandbox, SandboxServer
+
+    sandbox = Sandbox(bot_token=SANDBOX_TOKEN)
+    channels = ("@newswire_test",)
+    sandbox.add_channel(channels[0])
+    server = SandboxServer(sandbox, port=0)
+    await server.start()
+    settings = load_settings(
+        telegram_bot_token="",
+        telegram_channels=",".join(channels),
+        content_dir=content_dir,
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/newswire.db",
+        admin_ids="4242",
+        scan_interval=0.2,
+        _env_file=None,
+    )
+    endpoint = Endpoint(SANDBOX_TOKEN, server.api_base_url, server.file_base_url)
+    newswire = Newswire(settings, endpoint, channels=channels)
+    await newswire.start()
+    stack = Stack(sandbox, server, newswire, settings, channels)
+    try:
+        await stack.scans(1)
+        yield stack
+    finally:
+        await stack.newswire.stop()
+        await server.stop()
