@@ -1,0 +1,436 @@
+// Newswire sandbox page: chat with the bot as a user and watch its channels.
+// Everything is built with DOM calls and textContent: message text is never parsed as HTML.
+"use strict";
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    seq: 0,
+    userId: Number(new URLSearchParams(location.search).get("user")) ||
+      Number(localStorage.getItem("sandbox-user")) || 1001,
+    bot: null,
+    chats: new Map(),        // chat id -> chat
+    messages: new Map(),     // "chat:id" -> message view
+    channelFilter: "all",
+  };
+
+  // ---------------------------------------------------------------- HTTP helpers
+
+  async function api(path, body) {
+    const init = body === undefined ? {} : {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    };
+    const response = await fetch(path, init);
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(data.error || response.statusText);
+    return data;
+  }
+
+  // ---------------------------------------------------------------- rich text from entities
+
+  const SAFE_LINK = /^(https?:|tg:|ton:)/i;
+
+  function elementFor(entity, text) {
+    let el;
+    switch (entity.type) {
+      case "bold": el = document.createElement("strong"); break;
+      case "italic": el = document.createElement("em"); break;
+      case "underline": el = document.createElement("u"); break;
+      case "strikethrough": el = document.createElement("s"); break;
+      case "spoiler":
+        el = document.createElement("span");
+        el.className = "spoiler";
+        el.title = "Click to reveal";
+        el.addEventListener("click", () => el.classList.add("revealed"));
+        break;
+      case "code": el = document.createElement("code"); break;
+      case "pre": {
+        el = document.createElement("pre");
+        if (entity.language) el.dataset.language = entity.language;
+        break;
+      }
+      case "text_link": {
+        el = document.createElement("a");
+        if (SAFE_LINK.test(entity.url || "")) el.href = entity.url;
+        el.target = "_blank";
+        el.rel = "noopener noreferrer";
+        break;
+      }
+      case "text_mention": el = document.createElement("span"); el.className = "mention"; break;
+      case "blockquote": el = document.createElement("blockquote"); break;
+      case "expandable_blockquote":
+        el = document.createElement("blockquote");
+        el.className = "expandable";
+        el.addEventListener("click", () => el.classList.toggle("open"));
+        break;
+      case "bot_command": {
+        el = document.createElement("span");
+        el.className = "command";
+        el.addEventListener("click", () => sendText(text));
+        break;
+      }
+      default: el = document.createElement("span"); el.className = "entity-" + entity.type;
+    }
+    return el;
+  }
+
+  // Entities nest (Telegram guarantees it); build the tree recursively over UTF-16 offsets,
+  // which are exactly JavaScript string indices.
+  function buildRich(text, entities, start, end) {
+    const fragment = document.createDocumentFragment();
+    let pos = start;
+    let i = 0;
+    while (i < entities.length) {
+      const entity = entities[i];
+      const eStart = Math.max(entity.offset, pos);
+      const eEnd = Math.min(entity.offset + entity.length, end);
+      let j = i + 1;
+      while (j < entities.length && entities[j].offset < entity.offset + entity.length) j++;
+      if (eEnd > eStart) {
+        if (eStart > pos) fragment.append(text.slice(pos, eStart));
+        const el = elementFor(entity, text.slice(eStart, eEnd));
+        el.append(buildRich(text, entities.slice(i + 1, j), eStart, eEnd));
+        fragment.append(el);
+        pos = eEnd;
+      }
+      i = j;
+    }
+    if (end > pos) fragment.append(text.slice(pos, end));
+    return fragment;
+  }
+
+  function richText(text, entities) {
+    const sorted = (entities || []).slice().sort((a, b) =>
+      a.offset - b.offset || b.length - a.length);
+    const div = document.createElement("div");
+    div.className = "text";
+    div.append(buildRich(text || "", sorted, 0, (text || "").length));
+    return div;
+  }
+
+  // ---------------------------------------------------------------- message rendering
+
+  function timeOf(unix) {
+    const d = new Date(unix * 1000);
+    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function keyboard(message) {
+    const rows = (message.reply_markup && message.reply_markup.inline_keyboard) || [];
+    if (!rows.length) return null;
+    const kb = document.createElement("div");
+    kb.className = "kb";
+    for (const row of rows) {
+      const rowEl = document.createElement("div");
+      rowEl.className = "kb-row";
+      for (const button of row) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.textContent = button.text;
+        if (button.callback_data !== undefined) {
+          b.dataset.callbackData = button.callback_data;
+          b.addEventListener("click", () => press(message, button.callback_data, b));
+        } else if (button.url !== undefined) {
+          b.classList.add("link");
+          b.title = button.url;
+          b.addEventListener("click", () => {
+            if (SAFE_LINK.test(button.url)) window.open(button.url, "_blank", "noopener");
+          });
+        } else {
+          b.disabled = true;
+        }
+        rowEl.append(b);
+      }
+      kb.append(rowEl);
+    }
+    return kb;
+  }
+
+  function renderMessage(message) {
+    const el = document.createElement("div");
+    el.className = "msg " + (message.from_bot ? "bot" : "user");
+    el.dataset.chatId = message.chat_id;
+    el.dataset.messageId = message.message_id;
+    el.id = `msg-${message.chat_id}-${message.message_id}`;
+    const bubble = document.createElement("div");
+    bubble.className = "bubble";
+    if (message.forwarded) {
+      const fwd = document.createElement("div");
+      fwd.className = "forwarded";
+      fwd.textContent = "Forwarded message";
+      bubble.append(fwd);
+    }
+    if (message.photo) {
+      const figure = document.createElement("div");
+      figure.className = "photo";
+      const img = document.createElement("img");
+      img.alt = "photo";
+      img.loading = "lazy";
+      img.src = message.photo === "uploaded"
+        ? `/control/file/${encodeURIComponent(message.photo_file_id)}`
+        : (SAFE_LINK.test(message.photo) ? message.photo : "");
+      // Offline the picture may not load; show a tidy placeholder instead of a broken icon.
+      img.addEventListener("error", () => { figure.classList.add("missing"); img.remove(); });
+      figure.append(img);
+      bubble.append(figure);
+    }
+    if (message.text) bubble.append(richText(message.text, message.entities));
+    const meta = document.createElement("div");
+    meta.className = "meta";
+    meta.textContent = (message.edited ? "edited " : "") + timeOf(message.date);
+    bubble.append(meta);
+    el.append(bubble);
+    const kb = keyboard(message);
+    if (kb) el.append(kb);
+    return el;
+  }
+
+  function nearBottom(log) {
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  }
+
+  // Insert or replace in place, keeping message_id order within the container.
+  function place(container, message) {
+    const fresh = renderMessage(message);
+    const existing = container.querySelector(`#msg-${message.chat_id}-${message.message_id}`);
+    if (existing) { existing.replaceWith(fresh); return; }
+    const after = [...container.querySelectorAll(".msg")].find(
+      (m) => Number(m.dataset.messageId) > message.message_id);
+    container.insertBefore(fresh, after || null);
+  }
+
+  function showMessage(message) {
+    state.messages.set(`${message.chat_id}:${message.message_id}`, message);
+    if (message.chat_id === state.userId) {
+      const log = $("chat");
+      const stick = nearBottom(log);
+      $("chat-empty")?.remove();
+      place(log, message);
+      if (stick || !message.from_bot) log.scrollTop = log.scrollHeight;
+      updateReplyKeyboard();
+      return;
+    }
+    const chat = state.chats.get(message.chat_id);
+    if (chat && chat.type !== "private") {
+      const section = channelSection(chat);
+      const log = $("channels");
+      const stick = nearBottom(log);
+      place(section.querySelector(".posts"), message);
+      if (stick) log.scrollTop = log.scrollHeight;
+    }
+  }
+
+  function removeMessage(chatId, messageId) {
+    state.messages.delete(`${chatId}:${messageId}`);
+    document.getElementById(`msg-${chatId}-${messageId}`)?.remove();
+    if (chatId === state.userId) updateReplyKeyboard();
+  }
+
+  function updateReplyKeyboard() {
+    const box = $("reply-keyboard");
+    const mine = [...state.messages.values()]
+      .filter((m) => m.chat_id === state.userId && m.from_bot && m.reply_markup &&
+        !m.reply_markup.inline_keyboard)
+      .sort((a, b) => a.message_id - b.message_id);
+    const last = mine[mine.length - 1];
+    box.replaceChildren();
+    if (!last || !last.reply_markup.keyboard) { box.hidden = true; return; }
+    for (const row of last.reply_markup.keyboard) {
+      const rowEl = document.createElement("div");
+      rowEl.className = "kb-row";
+      for (const button of row) {
+        const label = typeof button === "string" ? button : button.text;
+        const b = document.createElement("button");
+        b.type = "button";
+        b.textContent = label;
+        b.addEventListener("click", () => sendText(label));
+        rowEl.append(b);
+      }
+      box.append(rowEl);
+    }
+    box.hidden = false;
+  }
+
+  // ---------------------------------------------------------------- channels
+
+  function channelSection(chat) {
+    let section = document.getElementById(`channel-${chat.id}`);
+    if (section) return section;
+    $("no-channels")?.remove();
+    section = document.createElement("section");
+    section.className = "channel";
+    section.id = `channel-${chat.id}`;
+    section.dataset.chatId = chat.id;
+    const head = document.createElement("h2");
+    head.textContent = chat.title || chat.username || String(chat.id);
+    if (chat.username) {
+      const handle = document.createElement("span");
+      handle.className = "handle";
+      handle.textContent = "@" + chat.username;
+      head.append(" ", handle);
+    }
+    const posts = document.createElement("div");
+    posts.className = "posts";
+    section.append(head, posts);
+    $("channels").append(section);
+    addTab(chat);
+    applyFilter();
+    return section;
+  }
+
+  function addTab(chat) {
+    const tabs = $("channel-tabs");
+    if (!tabs.querySelector('[data-chat-id="all"]')) tabs.append(tabButton("all", "All"));
+    tabs.append(tabButton(String(chat.id), chat.title || chat.username || String(chat.id)));
+  }
+
+  function tabButton(id, label) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.setAttribute("role", "tab");
+    b.dataset.chatId = id;
+    b.textContent = label;
+    b.addEventListener("click", () => { state.channelFilter = id; applyFilter(); });
+    return b;
+  }
+
+  function applyFilter() {
+    for (const tab of $("channel-tabs").children) {
+      tab.classList.toggle("active", tab.dataset.chatId === state.channelFilter);
+    }
+    for (const section of $("channels").querySelectorAll(".channel")) {
+      section.hidden = state.channelFilter !== "all" &&
+        section.dataset.chatId !== state.channelFilter;
+    }
+  }
+
+  async function loadChat(chatId) {
+    const data = await api(`/control/messages?chat_id=${encodeURIComponent(chatId)}`);
+    for (const message of data.messages) showMessage(message);
+  }
+
+  function learnChats(chats) {
+    for (const chat of chats) {
+      const known = state.chats.has(chat.id);
+      state.chats.set(chat.id, chat);
+      if (!known && chat.type !== "private") {
+        channelSection(chat);
+        loadChat(chat.id).catch(() => {});
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  function toast(text, alert) {
+    const el = $("toast");
+    el.textContent = text;
+    el.classList.toggle("alert", Boolean(alert));
+    el.hidden = false;
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(() => { el.hidden = true; }, alert ? 5000 : 2500);
+  }
+
+  async function sendText(text) {
+    const clean = text.trim();
+    if (!clean) return;
+    try {
+      const message = await api("/control/send", { user_id: state.userId, text: clean });
+      showMessage(message);
+    } catch (error) {
+      toast("Not sent: " + error.message, true);
+    }
+  }
+
+  async function press(message, data, button) {
+    button.classList.add("pressed");
+    try {
+      await api("/control/press", {
+        user_id: state.userId, chat_id: message.chat_id,
+        message_id: message.message_id, callback_data: data,
+      });
+    } catch (error) {
+      toast(error.message, true);
+    } finally {
+      setTimeout(() => button.classList.remove("pressed"), 400);
+    }
+  }
+
+  async function switchUser(id) {
+    if (!Number.isInteger(id) || id <= 0) { toast("A user id is a positive number", true); return; }
+    state.userId = id;
+    localStorage.setItem("sandbox-user", String(id));
+    $("user-id").value = String(id);
+    const known = await api("/control/state");
+    let user = known.users.find((u) => u.id === id);
+    if (!user) user = await api("/control/users", { id, first_name: id === 1001 ? "Reader" : `User ${id}` });
+    $("chat-subtitle").textContent = `as ${user.first_name} (${id})`;
+    $("user-avatar").textContent = (user.first_name || "?").slice(0, 1).toUpperCase();
+    const log = $("chat");
+    log.replaceChildren();
+    const empty = document.createElement("p");
+    empty.className = "empty";
+    empty.id = "chat-empty";
+    empty.textContent = "Say /start to the bot.";
+    log.append(empty);
+    await loadChat(id);
+    updateReplyKeyboard();
+  }
+
+  // ---------------------------------------------------------------- live updates
+
+  async function follow() {
+    for (;;) {
+      try {
+        const data = await api(`/control/changes?since=${state.seq}&timeout=25`);
+        $("status").textContent = state.bot ? `online · @${state.bot.username}` : "online";
+        learnChats(data.chats);
+        for (const message of data.messages) showMessage(message);
+        for (const gone of data.deleted) removeMessage(gone.chat_id, gone.message_id);
+        for (const answer of data.callback_answers) {
+          if (answer.user_id === state.userId && answer.text) toast(answer.text, answer.show_alert);
+        }
+        state.seq = data.seq;
+      } catch (error) {
+        $("status").textContent = "offline · retrying…";
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+    }
+  }
+
+  async function start() {
+    $("composer-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const input = $("composer");
+      const text = input.value;
+      input.value = "";
+      sendText(text);
+      input.focus();
+    });
+    $("user-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      switchUser(Number($("user-id").value)).catch((e) => toast(e.message, true));
+    });
+    for (;;) {
+      try {
+        const initial = await api("/control/state");
+        state.bot = initial.bot;
+        state.seq = initial.seq;
+        $("bot-name").textContent = initial.bot.first_name;
+        $("status").textContent = `online · @${initial.bot.username}`;
+        document.title = `${initial.bot.first_name} · sandbox`;
+        learnChats(initial.chats);
+        await switchUser(state.userId);
+        break;
+      } catch (error) {
+        $("status").textContent = "waiting for the sandbox…";
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+    }
+    follow();
+  }
+
+  start();
+})();

@@ -1,0 +1,380 @@
+"""The sandbox over HTTP, driven by the real python-telegram-bot and an aiohttp client."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter
+from telegram.ext import (
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+)
+
+from bot.sandbox import Limits, Sandbox, SandboxServer
+
+TOKEN = "123456:SANDBOX-secret-token"
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    sb = Sandbox(bot_token=TOKEN)
+    sb.add_user(1001, "Reader", "reader")
+    return sb
+
+
+@pytest.fixture
+async def server(sandbox: Sandbox) -> AsyncIterator[SandboxServer]:
+    srv = SandboxServer(sandbox)
+    await srv.start()
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+
+
+@pytest.fixture
+async def bot(server: SandboxServer) -> AsyncIterator[Bot]:
+    async with Bot(TOKEN, base_url=server.api_base_url, base_file_url=server.file_base_url) as b:
+        yield b
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def until(condition: Callable[[], Any], *, deadline: float = 10.0) -> Any:
+    """Poll `condition` until it is truthy or the deadline passes."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline
+    while True:
+        value = condition()
+        if value:
+            return value
+        if loop.time() > end:
+            raise AssertionError("condition not met before the deadline")
+        await asyncio.sleep(0.02)
+
+
+# ---------------------------------------------------------------- PTB Bot
+
+
+async def test_get_me(bot: Bot) -> None:
+    me = await bot.get_me()
+    assert me.username == "newswire_bot"
+    assert me.id == 123456
+    assert bot.username == "newswire_bot"
+
+
+async def test_send_message_with_html_and_keyboard(bot: Bot, sandbox: Sandbox) -> None:
+    markup = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton("Read", url="https://news.example/1")],
+            [InlineKeyboardButton("More like this", callback_data="more:1")],
+        ]
+    )
+    message = await bot.send_message(
+        1001,
+        '<b>Hello</b> <a href="https://news.example/1">story</a>',
+        parse_mode="HTML",
+        reply_markup=markup,
+        disable_notification=True,
+    )
+    assert message.text == "Hello story"
+    assert [e.type for e in message.entities] == ["bold", "text_link"]
+    assert message.entities[1].url == "https://news.example/1"
+    assert message.reply_markup == markup
+    assert message.from_user is not None and message.from_user.is_bot
+    [stored] = sandbox.bot_messages(1001)
+    assert stored["html"] == '<b>Hello</b> <a href="https://news.example/1">story</a>'
+    assert stored["reply_markup"]["inline_keyboard"][1][0]["callback_data"] == "more:1"
+
+
+async def test_channel_post_and_edit(bot: Bot, sandbox: Sandbox) -> None:
+    sandbox.add_channel("@wire", "Wire")
+    post = await bot.send_message("@wire", "draft")
+    assert post.chat.type == "channel"
+    assert post.sender_chat is not None and post.sender_chat.username == "wire"
+    edited = await bot.edit_message_text("final", chat_id="@wire", message_id=post.message_id)
+    assert isinstance(edited, type(post))
+    assert edited.edit_date is not None
+    assert sandbox.messages("@wire")[0]["text"] == "final"
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await bot.edit_message_text("final", chat_id="@wire", message_id=post.message_id)
+
+
+async def test_flood_raises_retry_after(
+    bot: Bot, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    for i in range(5):
+        await bot.send_message(1001, f"burst {i}")
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(1001, "one too many")
+    assert caught.value.retry_after == dtm.timedelta(seconds=1)
+    assert sandbox.counters["429"] == 1
+    assert len(sandbox.bot_messages(1001)) == 5
+
+
+async def test_forbidden_when_blocked(bot: Bot, sandbox: Sandbox) -> None:
+    sandbox.block_bot(1001)
+    with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
+        await bot.send_message(1001, "hello?")
+
+
+async def test_bad_html_is_bad_request_with_telegram_text(bot: Bot) -> None:
+    with pytest.raises(BadRequest) as caught:
+        await bot.send_message(1001, "<p>para</p>", parse_mode="HTML")
+    # PTB lower-cases the first letter after "Bad Request: "; compare case-insensitively.
+    assert caught.value.message.lower() == (
+        'can\'t parse entities: unsupported start tag "p" at byte offset 0'
+    )
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.send_message(999999, "who?")
+
+
+async def test_photo_upload_and_download(bot: Bot, sandbox: Sandbox) -> None:
+    by_url = await bot.send_photo(
+        1001, "https://img.example/a.jpg", caption="<i>cap</i>", parse_mode="HTML"
+    )
+    assert by_url.caption == "cap"
+    uploaded = await bot.send_photo(1001, b"\xff\xd8fake-jpeg", caption="upload")
+    file = await bot.get_file(uploaded.photo[-1].file_id)
+    assert bytes(await file.download_as_bytearray()) == b"\xff\xd8fake-jpeg"
+    assert [m["photo"] for m in sandbox.messages(1001)] == ["https://img.example/a.jpg", "uploaded"]
+
+
+async def test_wrong_token_is_refused(server: SandboxServer) -> None:
+    other = Bot("999:wrong", base_url=server.api_base_url)
+    with pytest.raises(InvalidToken, match="rejected by the server"):
+        await other.initialize()
+    await other.shutdown()
+
+
+async def test_token_never_logged(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="bot.sandbox"):
+        await bot.send_message(1001, "quiet")
+    assert any("sendMessage" in r.getMessage() for r in caplog.records)
+    assert not any(TOKEN in r.getMessage() for r in caplog.records)
+
+
+# ---------------------------------------------------------------- a real Application
+
+
+async def test_application_polls_and_replies(server: SandboxServer, sandbox: Sandbox) -> None:
+    async def ping(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(
+            "<b>pong</b>",
+            parse_mode="HTML",
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton("Again", callback_data="again")]]
+            ),
+        )
+
+    async def again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        await update.callback_query.answer("Done!")
+        await update.callback_query.edit_message_text("pong, edited")
+
+    application = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(server.api_base_url)
+        .base_file_url(server.file_base_url)
+        .build()
+    )
+    application.add_handler(CommandHandler("ping", ping))
+    application.add_handler(CallbackQueryHandler(again))
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0, timeout=1)
+    try:
+        sandbox.send_user_message(1001, "/ping")
+        reply = await until(lambda: sandbox.bot_messages(1001))
+        assert reply[0]["text"] == "pong"
+        assert reply[0]["entities"] == [{"offset": 0, "length": 4, "type": "bold"}]
+
+        # The addressed form works too, since getMe told PTB the username.
+        sandbox.send_user_message(1001, "/ping@newswire_bot")
+        await until(lambda: len(sandbox.bot_messages(1001)) == 2)
+
+        sandbox.press_button(1001, 1001, reply[0]["message_id"], "again")
+        await until(lambda: sandbox.callback_answers)
+        assert sandbox.callback_answers[0]["text"] == "Done!"
+        await until(lambda: sandbox.bot_messages(1001)[0]["edited"])
+        assert sandbox.bot_messages(1001)[0]["text"] == "pong, edited"
+        assert sandbox.bot_messages(1001)[0]["reply_markup"] is None
+    finally:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        assert loop.time() - started < 5  # stopping does not hang on a long poll
+    assert sandbox.counters["getMe"] >= 1
+    assert sandbox.counters["deleteWebhook"] == 1
+    assert sandbox.pending_updates() == []  # PTB's last getUpdates confirmed everything
+
+
+async def test_stop_answers_pending_long_poll(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    server = SandboxServer(sandbox)
+    await server.start()
+    poll = asyncio.create_task(
+        http.post(f"{server.api_base_url}{TOKEN}/getUpdates", data={"timeout": "30"})
+    )
+    await until(lambda: sandbox.counters["getUpdates"] == 1)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await server.stop()
+    assert loop.time() - started < 3
+    response = await asyncio.wait_for(poll, timeout=5)
+    assert response.status == 200
+    assert (await response.json())["result"] == []
+
+
+# ---------------------------------------------------------------- raw HTTP Bot API
+
+
+async def test_raw_http_forms_json_and_errors(
+    server: SandboxServer, http: aiohttp.ClientSession
+) -> None:
+    base = f"{server.api_base_url}{TOKEN}"
+    async with http.get(f"{base}/GETME") as response:
+        assert response.status == 200
+        assert (await response.json())["result"]["username"] == "newswire_bot"
+    async with http.post(f"{base}/sendMessage", json={"chat_id": 1001, "text": "json"}) as r:
+        assert r.status == 200
+    form = {"chat_id": "1001", "text": "form", "reply_markup": '{"inline_keyboard": []}'}
+    async with http.post(f"{base}/sendmessage", data=form) as r:
+        assert r.status == 200
+    async with http.post(f"{base}/noSuchMethod") as r:
+        assert r.status == 404
+        assert await r.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
+    async with http.post(f"{server.api_base_url}1:bad/getMe") as r:
+        assert r.status == 401
+        assert await r.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
+
+
+# ---------------------------------------------------------------- control API and page
+
+
+async def test_control_api(
+    server: SandboxServer, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    base = server.url + "control"
+    async with http.post(f"{base}/users", json={"id": 2002, "first_name": "Ann"}) as r:
+        assert (await r.json())["first_name"] == "Ann"
+    async with http.post(f"{base}/channels", json={"username": "@desk", "title": "Desk"}) as r:
+        channel = (await r.json())["id"]
+    async with http.get(f"{base}/state") as r:
+        state = await r.json()
+    assert state["bot"]["username"] == "newswire_bot"
+    assert {u["id"] for u in state["users"]} == {1001, 2002}
+    assert any(c["id"] == channel for c in state["chats"])
+
+    async with http.post(f"{base}/send", json={"user_id": 2002, "text": "/start"}) as r:
+        sent = await r.json()
+    assert (sent["message_id"], sent["text"], sent["from_bot"]) == (1, "/start", False)
+    assert sandbox.pending_updates()[0]["message"]["text"] == "/start"
+
+    keyboard = '{"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]}'
+    sandbox.call("sendMessage", {"chat_id": 2002, "text": "hi", "reply_markup": keyboard})
+    async with http.get(f"{base}/messages", params={"chat_id": "2002", "after": "1"}) as r:
+        listed = await r.json()
+    assert [m["text"] for m in listed["messages"]] == ["hi"]
+
+    press = {"user_id": 2002, "chat_id": 2002, "message_id": 2, "callback_data": "go"}
+    async with http.post(f"{base}/press", json=press) as r:
+        query_id = (await r.json())["callback_query_id"]
+    sandbox.call("answerCallbackQuery", {"callback_query_id": query_id, "text": "Going"})
+    async with http.get(f"{base}/callback_answers", params={"user_id": "2002"}) as r:
+        assert [a["text"] for a in await r.json()] == ["Going"]
+
+    async with http.post(f"{base}/press", json={**press, "callback_data": "nope"}) as r:
+        assert r.status == 400
+        assert "error" in await r.json()
+    async with http.post(f"{base}/send", json={"user_id": "x", "text": "hi"}) as r:
+        assert r.status == 400
+        assert (await r.json())["error"] == "user_id must be an integer"
+    async with http.post(f"{base}/send", data=b"not json") as r:
+        assert r.status == 400
+    async with http.get(f"{base}/messages", params={"chat_id": "@ghost"}) as r:
+        assert r.status == 400
+
+    async with http.post(f"{base}/block", json={"user_id": 2002, "blocked": True}) as r:
+        assert r.status == 200
+    assert sandbox.call("sendMessage", {"chat_id": 2002, "text": "x"})[0] == 403
+
+
+async def test_control_wait_sees_edits(
+    server: SandboxServer, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    sandbox.call("sendMessage", {"chat_id": 1001, "text": "v1"})
+    version = sandbox.chat_version(1001)
+    url = server.url + "control/wait"
+    params = {"chat_id": "1001", "after": "1", "version": str(version), "timeout": "10"}
+    waiting = asyncio.create_task(http.get(url, params=params))
+    await until(lambda: sandbox.waiting)  # the long poll is parked
+    sandbox.call("editMessageText", {"chat_id": 1001, "message_id": 1, "text": "v2"})
+    response = await asyncio.wait_for(waiting, timeout=5)
+    result = await response.json()
+    assert [(m["text"], m["edited"]) for m in result["messages"]] == [("v2", True)]
+    assert result["version"] > version
+    # With nothing new, the wait ends at its timeout with no messages.
+    async with http.get(url, params={"chat_id": "1001", "after": "1", "timeout": "0.1"}) as r:
+        assert (await r.json())["messages"] == []
+
+
+async def test_control_changes_feed(
+    server: SandboxServer, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    since = sandbox.state()["seq"]
+    sandbox.add_channel("@late")
+    sandbox.call("sendMessage", {"chat_id": "@late", "text": "breaking"})
+    url = server.url + "control/changes"
+    async with http.get(url, params={"since": str(since), "timeout": "5"}) as r:
+        feed = await r.json()
+    assert [m["text"] for m in feed["messages"]] == ["breaking"]
+    assert any(c.get("username") == "late" for c in feed["chats"])
+
+
+async def test_page_is_served(server: SandboxServer, http: aiohttp.ClientSession) -> None:
+    async with http.get(server.url) as r:
+        assert r.status == 200
+        assert r.content_type == "text/html"
+        page = await r.text()
+    for marker in ('id="composer"', 'id="send"', 'id="chat"', 'id="channels"', "/static/app.js"):
+        assert marker in page
+    async with http.get(server.url + "static/app.js") as r:
+        assert r.status == 200
+        script = await r.text()
+    assert "innerHTML" not in script  # the page builds DOM nodes, never parses message HTML
+    async with http.get(server.url + "static/style.css") as r:
+        assert r.status == 200
+    async with http.get(server.url + "static/..%2Fcore.py") as r:
+        assert r.status == 404
+
+
+async def test_limits_are_configurable_over_http(http: aiohttp.ClientSession) -> None:
+    sandbox = Sandbox(bot_token=TOKEN, limits=Limits(enforce=False))
+    sandbox.add_user(1)
+    async with SandboxServer(sandbox) as server:
+        bot = Bot(TOKEN, base_url=server.api_base_url)
+        async with bot:
+            for i in range(10):
+                await bot.send_message(1, f"fast {i}")
+    assert sandbox.counters["sent"] == 10
