@@ -43,15 +43,15 @@ async def _serve(settings: Settings) -> None:
             await server.start()
         except OSError as exc:
             print(
-                f"newswire: cannot start the sandbox on port {settings.sandbox_port}: {exc.strerror}"
-                " (set SANDBOX_PORT to a free port)",
+                f"newswire: cannot start the sandbox on port {settings.sandbox_port}:"
+                f" {exc.strerror} (set SANDBOX_PORT to a free port)",
                 file=sys.stderr,
             )
             raise SystemExit(2) from None
         endpoint = Endpoint(SANDBOX_TOKEN, server.api_base_url, server.file_base_url)
+        watched = ", ".join(channels)
         print(
-            f"Newswire sandbox: open {server.url} to chat with the bot and watch {', '.join(channels)}",
-            flush=True,
+            f"Newswire sandbox: open {server.url} to chat with the bot, watch {watched}", flush=True
         )
     else:
         assert settings.telegram_bot_token is not None
@@ -88,10 +88,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     key = settings.summarizer_api_key.get_secret_value() if settings.summarizer_api_key else ""
     setup_logging(settings.log_level, secrets=[token, key])
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(settings))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -98,7 +98,7 @@ class Newswire:
         for handler in HANDLERS:
             application.add_handler(handler)
         application.add_error_handler(_on_error)
-        return application  # type: ignore[return-value]
+        return application
 
     def _render(self, article: Article, delivery: Delivery) -> rendering.Rendered:
         username = self.application.bot.username
@@ -119,7 +119,7 @@ class Newswire:
         app.job_queue.run_repeating(
             scan_job,
             interval=self.settings.scan_interval,
-            first=0.0,
+            first=0.1,
             name="scan",
             # A late tick is still worth running; two at once never are.
             job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1},

@@ -7,15 +7,15 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 from datetime import datetime, tzinfo
+from functools import partial
 from pathlib import Path
 
 from content.models import Article, ArticleParseError, IngestReport
 from content.parsing import SUPPORTED_SUFFIXES, parse_bytes
 from content.storage import Repository, SourceFileState, UpsertOutcome
 from content.summarizing import Summarizer, fit_summary
-from content.topics import derive_topics, keyword_matches
+from content.topics import derive_topics, keyword_matches, normalise_topic
 
 log = logging.getLogger(__name__)
 
@@ -163,10 +163,14 @@ async def plan_due(repo: Repository, *, channels: Sequence[str], now: datetime) 
     total = 0
     for article in due:
         body = article.body_text
+        topics = set(article.topics)
+        # A keyword also matches a topic of the same name: "/subscribe wildlife" before any
+        # wildlife story exists is a keyword, and should still catch the first tagged one.
         matched = [
             k
             for k in keywords
-            if keyword_matches(k, title=article.title, standfirst=article.standfirst, body=body)
+            if normalise_topic(k) in topics
+            or keyword_matches(k, title=article.title, standfirst=article.standfirst, body=body)
         ]
         total += await repo.plan_deliveries(
             article, channels=channels, keyword_matches=matched, now=now

@@ -17,12 +17,13 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE = FIXTURES / "ukraine-tells-russian-mothers-to-pick-up-captured-sons.txt"
 T = TypeVar("T")
+ADMIN = 4242
 
 
 async def wait_for(
     probe: Callable[[], T] | Callable[[], Awaitable[T]],
     *,
-    timeout: float = 10.0,
+    timeout: float = 10.0,  # noqa: ASYNC109 - a deadline for polling, not an I/O timeout
     what: str = "condition",
 ) -> T:
     """Poll `probe` until it returns something truthy, or fail after `timeout` seconds."""
@@ -83,6 +84,7 @@ async def stack(tmp_path: Path, content_dir: Path) -> AsyncIterator[Stack]:
     sandbox = Sandbox(bot_token=SANDBOX_TOKEN)
     channels = ("@newswire_test",)
     sandbox.add_channel(channels[0])
+    sandbox.add_user(ADMIN, "Editor")
     server = SandboxServer(sandbox, port=0)
     await server.start()
     settings = load_settings(
@@ -90,7 +92,7 @@ async def stack(tmp_path: Path, content_dir: Path) -> AsyncIterator[Stack]:
         telegram_channels=",".join(channels),
         content_dir=content_dir,
         database_url=f"sqlite+aiosqlite:///{tmp_path}/newswire.db",
-        admin_ids="4242",
+        admin_ids=str(ADMIN),
         scan_interval=0.2,
         _env_file=None,
     )

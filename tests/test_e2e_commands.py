@@ -29,7 +29,9 @@ def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def press(stack: Stack, message: dict[str, Any], label_part: str, user: int = READER) -> None:
     button = next(b for b in buttons(message) if label_part in b["text"])
-    stack.sandbox.press_button(user, message["chat_id"], message["message_id"], button["callback_data"])
+    stack.sandbox.press_button(
+        user, message["chat_id"], message["message_id"], button["callback_data"]
+    )
 
 
 async def test_start_welcomes_and_registers_commands(stack: Stack) -> None:
@@ -85,7 +87,16 @@ async def test_read_unknown_id_says_so(stack: Stack) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ['"unbalanced', "*", "-", "NEAR(", "a AND (b OR", "🇸🇬 hawker 🍜", "x" * 300, "'; DROP TABLE articles;--"],
+    [
+        '"unbalanced',
+        "*",
+        "-",
+        "NEAR(",
+        "a AND (b OR",
+        "🇸🇬 hawker 🍜",
+        "x" * 300,
+        "'; DROP TABLE articles;--",
+    ],
 )
 async def test_search_survives_any_input(stack: Stack, query: str) -> None:
     reply = await say(stack, f"/search {query}")

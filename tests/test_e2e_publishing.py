@@ -1,0 +1,170 @@
+"""End to end: a new article file becomes a channel post and subscriber messages, once."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from content.models import DeliveryState
+from tests.conftest import ADMIN, FIXTURES, Stack, wait_for
+from tests.test_e2e_commands import say
+
+pytestmark = pytest.mark.e2e
+READER = 1001
+CHANNEL = "@newswire_test"
+
+NEW_ARTICLE = """Bus captain praised for returning lost wallet in Bedok
+
+The commuter said she was "speechless".
+
+Sam Teo | July 03, 2026, 09:30 AM
+
+Follow us on Telegram for the latest updates: https://t.me/mothershipsg
+
+A bus captain has been praised online after he returned a wallet left on his bus in Bedok.
+
+The wallet held S$800 in cash and several cards, the commuter said.
+
+What happened next
+
+The commuter posted about the incident on Facebook, thanking the bus captain.
+
+Follow and listen to our podcast here
+"""
+
+
+def channel_posts(stack: Stack) -> list[dict]:
+    return stack.sandbox.bot_messages(CHANNEL)
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    """Write via a temporary name, then rename: the scanner never sees half a file."""
+    tmp = folder / f".{name}.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    return tmp.rename(folder / name)
+
+
+async def test_archive_is_not_posted_at_first_start(stack: Stack) -> None:
+    await stack.scans(2)
+    assert channel_posts(stack) == []
+    assert await stack.newswire.repo.article_count() == 3
+
+
+async def test_new_file_reaches_channel_and_subscriber(stack: Stack, content_dir: Path) -> None:
+    await say(stack, "/subscribe bus captain")
+    await say(stack, "/subscribe 2", user=2002)  # a keyword that does not match
+    write(content_dir, "bus.txt", NEW_ARTICLE)
+
+    posts = await wait_for(lambda: channel_posts(stack), what="the channel post")
+    post = posts[0]
+    assert post["text"].startswith("Bus captain praised for returning lost wallet in Bedok")
+    assert {
+        "type": "bold",
+        "offset": 0,
+        "length": len("Bus captain praised for returning lost wallet in Bedok"),
+    }.items() <= post["entities"][0].items()
+    assert "Follow us" not in post["text"] and "podcast" not in post["text"]
+    assert "#transport" in post["text"]
+    link = post["reply_markup"]["inline_keyboard"][0][0]
+    assert link["url"].startswith("https://t.me/") and "?start=a_" in link["url"]
+
+    alert = await wait_for(
+        lambda: [m for m in stack.sandbox.bot_messages(READER) if "New story" in m["text"]],
+        what="the subscriber's message",
+    )
+    assert "Bus captain praised" in alert[0]["text"]
+    assert not [m for m in stack.sandbox.bot_messages(2002) if "New story" in m["text"]]
+
+
+async def test_restart_never_posts_twice(stack: Stack, content_dir: Path) -> None:
+    await say(stack, "/subscribe wallet")
+    write(content_dir, "bus.txt", NEW_ARTICLE)
+    await wait_for(lambda: channel_posts(stack), what="the channel post")
+    await wait_for(
+        lambda: [m for m in stack.sandbox.bot_messages(READER) if "New story" in m["text"]],
+        what="the subscriber's message",
+    )
+    await stack.restart()
+    # Touch the file too: same content, new mtime, must not count as new.
+    (content_dir / "bus.txt").touch()
+    await stack.scans(3)
+    assert len(channel_posts(stack)) == 1
+    assert len([m for m in stack.sandbox.bot_messages(READER) if "New story" in m["text"]]) == 1
+    deliveries = await stack.newswire.repo.deliveries_of(
+        (await stack.newswire.repo.latest(limit=1, now=stack.newswire.services.clock()))[0].id
+    )
+    assert {d.state for d in deliveries} == {DeliveryState.SENT}
+    assert all(d.message_id for d in deliveries)
+
+
+async def test_changed_file_updates_not_duplicates(stack: Stack, content_dir: Path) -> None:
+    write(content_dir, "bus.txt", NEW_ARTICLE)
+    await wait_for(lambda: channel_posts(stack), what="the channel post")
+    count = await stack.newswire.repo.article_count()
+    write(content_dir, "bus.txt", NEW_ARTICLE.replace("S$800", "S$900"))
+    await wait_for(lambda: _search_has(stack, "900"), what="the edited article to be stored")
+    assert await stack.newswire.repo.article_count() == count
+    await stack.scans(2)
+    assert len(channel_posts(stack)) == 1
+
+
+async def _search_has(stack: Stack, word: str) -> bool:
+    hits = await stack.newswire.repo.search(word, limit=5, now=stack.newswire.services.clock())
+    return bool(hits)
+
+
+async def test_broken_file_is_reported_and_others_still_post(
+    stack: Stack, content_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    (content_dir / "broken.txt").write_bytes(b"\x00\x01\x02binary\x00")
+    (content_dir / "empty.txt").write_text("   \n", encoding="utf-8")
+    write(content_dir, "bus.txt", NEW_ARTICLE)
+    await wait_for(lambda: channel_posts(stack), what="the good article's post")
+    notices = await wait_for(
+        lambda: [m for m in stack.sandbox.bot_messages(ADMIN) if "broken.txt" in m["text"]],
+        what="an admin notice about broken.txt",
+    )
+    assert "not a text file" in notices[0]["text"]
+    assert any("empty.txt" in r.getMessage() and "empty" in r.getMessage() for r in caplog.records)
+    await stack.scans(3)
+    # Reported once per version of the file, not at every scan.
+    assert len([m for m in stack.sandbox.bot_messages(ADMIN) if "broken.txt" in m["text"]]) == 1
+    # Fixed: picked up and published.
+    write(content_dir, "broken.txt", NEW_ARTICLE.replace("Bus captain", "Train driver"))
+    await wait_for(lambda: len(channel_posts(stack)) == 2, what="the fixed file's post")
+
+
+async def test_blocked_reader_is_unsubscribed(stack: Stack, content_dir: Path) -> None:
+    await say(stack, "/subscribe wallet")
+    stack.sandbox.block_bot(READER)
+    write(content_dir, "bus.txt", NEW_ARTICLE)
+    await wait_for(lambda: channel_posts(stack), what="the channel post")
+    repo = stack.newswire.repo
+    await wait_for(lambda: _no_subscriptions(stack), what="the reader to be unsubscribed")
+    article = (await repo.latest(limit=1, now=stack.newswire.services.clock()))[0]
+    states = {d.chat_id: d for d in await repo.deliveries_of(article.id)}
+    assert states[str(READER)].state is DeliveryState.DEAD
+    assert "blocked" in (states[str(READER)].last_error or "")
+    assert states[CHANNEL].state is DeliveryState.SENT
+
+
+async def _no_subscriptions(stack: Stack) -> bool:
+    return await stack.newswire.repo.subscriptions_of(READER) == []
+
+
+async def test_markdown_article_with_tags_and_url(stack: Stack, content_dir: Path) -> None:
+    await say(stack, "/subscribe wildlife")
+    shutil.copy(FIXTURES / "m01.md", content_dir / "m01.md")
+    post = (await wait_for(lambda: channel_posts(stack), what="the markdown post"))[0]
+    buttons = [b for row in post["reply_markup"]["inline_keyboard"] for b in row]
+    assert any(b.get("url") == "https://example.com/otters-bishan" for b in buttons)
+    assert "#wildlife" in post["text"]
+    alert = await wait_for(
+        lambda: [m for m in stack.sandbox.bot_messages(READER) if "Otters" in m["text"]],
+        what="the wildlife subscriber's message",
+    )
+    assert "New story" in alert[0]["text"]
