@@ -234,6 +234,7 @@ GRID: dict[str, Sequence[float]] = {
     "keyword_weight": (0.0, 1.0, 2.0, 4.0),
     "length_penalty": (0.2, 0.4, 0.8),
     "quote_penalty": (0.0, 0.2),
+    "bare_quote_penalty": (0.0, 0.3, 1.0),
 }
 
 

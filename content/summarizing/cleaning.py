@@ -80,9 +80,13 @@ def has_boilerplate_marker(text: str) -> bool:
     return any(h in low for h in _ANYWHERE_HINTS)
 
 
+# A kicker label in capitals opening the text: "COMMENTARY: ...", "UPDATE: ...".
+_KICKER = re.compile(r"^[A-Z]{3,}(?: [A-Z]{2,}){0,2}:\s+")
+
+
 def strip_dateline(sentence: str) -> str:
-    """Drop a leading dateline such as "(CNN) --" or "LONDON, England (Reuters) -"."""
-    stripped = _DATELINE.sub("", sentence, count=1)
+    """Drop a leading dateline ("(CNN) --", "LONDON (Reuters) -") or kicker ("COMMENTARY:")."""
+    stripped = _KICKER.sub("", _DATELINE.sub("", sentence, count=1), count=1)
     return stripped if len(stripped) >= 20 else sentence
 
 

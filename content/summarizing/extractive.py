@@ -41,6 +41,7 @@ _STOPWORDS = frozenset(
     )
 )
 _QUOTED = re.compile(r"[\"“”]|(?:^|\s)['‘]\w")
+_BARE_QUOTE = re.compile(r"[\"“‘]|'(?=[^\W\d_])")
 _ANAPHORIC = re.compile(
     r"(?:But|And|So|Yet|Or|However|Meanwhile|Also|Still|He|She|They|It|This|That|These|Those"
     r"|His|Her|Their|Its|There|Then)\b"
@@ -140,6 +141,7 @@ class RankerParams:
     length_penalty: float = 0.2
     question_penalty: float = 0.3
     quote_penalty: float = 0.0  # sentences carrying a quotation: colour, rarely the news itself
+    bare_quote_penalty: float = 0.3  # a sentence that opens with a quote: whose words are they?
     anaphora_penalty: float = 0.0  # "But he said..." leans on a sentence the reader lacks
     redundancy: float = 0.6  # skip a sentence this similar to one already chosen
     max_candidates: int = 40  # only the first N sentences are ranked (speed; news is front-loaded)
@@ -231,6 +233,8 @@ class ExtractiveSummarizer:
                 s -= p.question_penalty
             if p.quote_penalty and _QUOTED.search(cand.text):
                 s -= p.quote_penalty
+            if p.bare_quote_penalty and _BARE_QUOTE.match(cand.text):
+                s -= p.bare_quote_penalty
             if p.anaphora_penalty and _ANAPHORIC.match(cand.text):
                 s -= p.anaphora_penalty
             scores.append(s)
