@@ -535,3 +535,62 @@ async def test_wait_chat_sees_new_and_edited_messages(sandbox: Sandbox) -> None:
         (1, "v2", True)
     ]
     assert result["version"] > version
+
+
+async def test_a_change_from_another_thread_wakes_a_long_poll(sandbox: Sandbox) -> None:
+    poll = asyncio.create_task(sandbox.get_updates({"timeout": 20}))
+    await asyncio.sleep(0)
+    await asyncio.to_thread(sandbox.send_user_message, 1001, "from a thread")
+    status, body = await asyncio.wait_for(poll, timeout=5)
+    assert (status, body["result"][0]["message"]["text"]) == (200, "from a thread")
+
+
+# ---------------------------------------------------------------- albums, copies, replies
+
+
+def test_media_group_copy_forward_and_replies(sandbox: Sandbox) -> None:
+    media = json.dumps(
+        [
+            {
+                "type": "photo",
+                "media": "https://p.example/1.jpg",
+                "caption": "<b>one</b>",
+                "parse_mode": "HTML",
+            },
+            {"type": "photo", "media": "attach://file2"},
+        ]
+    )
+    album = ok(
+        sandbox,
+        "sendMediaGroup",
+        chat_id=1001,
+        media=media,
+        file2=UploadedFile("2.jpg", "image/jpeg", b"two"),
+    )
+    assert [m["message_id"] for m in album] == [1, 2]
+    assert album[0]["media_group_id"] == album[1]["media_group_id"]
+    assert album[0]["caption_entities"] == [{"offset": 0, "length": 3, "type": "bold"}]
+    too_many = json.dumps([{"type": "photo", "media": "https://p.example/x.jpg"}] * 11)
+    assert fail(sandbox, "sendMediaGroup", chat_id=1001, media=too_many)[0] == 400
+    assert fail(sandbox, "sendMediaGroup", chat_id=1001, media="[]")[0] == 400
+
+    channel = sandbox.add_channel("@wire")
+    copied = ok(sandbox, "copyMessage", chat_id=channel, from_chat_id=1001, message_id=1)
+    assert copied == {"message_id": 1}
+    forwarded = ok(sandbox, "forwardMessage", chat_id=1001, from_chat_id=channel, message_id=1)
+    assert forwarded["forward_origin"]["type"] == "channel"
+
+    reply = ok(
+        sandbox,
+        "sendMessage",
+        chat_id=1001,
+        text="re",
+        reply_parameters=json.dumps({"message_id": 1}),
+    )
+    assert reply["reply_to_message"]["message_id"] == 1
+    _, body = fail(sandbox, "sendMessage", chat_id=1001, text="re", reply_to_message_id=99)
+    assert body["description"] == "Bad Request: message to be replied not found"
+    lenient = json.dumps({"message_id": 99, "allow_sending_without_reply": True})
+    assert "reply_to_message" not in ok(
+        sandbox, "sendMessage", chat_id=1001, text="re", reply_parameters=lenient
+    )

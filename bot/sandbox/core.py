@@ -263,6 +263,7 @@ class Sandbox:
         self._next_channel = 1_000_000_000_000 + 1_234_567_000
         self._next_group = 4_000_000_000
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+        self._ticks = 0  # bumped on every change; closes the check-then-wait race
         self._methods: dict[str, tuple[str, Callable[[_Params], Any]]] = {}
         for name, handler in self._method_table().items():
             self._methods[name.lower()] = (name, handler)
@@ -526,6 +527,7 @@ class Sandbox:
         deadline = loop.time() + timeout
         while True:
             with self._lock:
+                tick = self._ticks
                 if generation != self._poll_generation:
                     self.counters["409"] += 1
                     return 409, ApiError(409, CONFLICT_POLL).body()
@@ -533,7 +535,7 @@ class Sandbox:
             remaining = deadline - loop.time()
             if updates or remaining <= 0 or (abort is not None and abort.is_set()):
                 return 200, {"ok": True, "result": updates}
-            await self._wait_change(remaining, abort)
+            await self._wait_change(remaining, abort, tick)
 
     async def wait_chat(
         self,
@@ -548,14 +550,16 @@ class Sandbox:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         while True:
-            result = self.messages_after(chat_id, after, version)
+            with self._lock:
+                tick = self._ticks
+                result = self.messages_after(chat_id, after, version)
             changed = result["messages"] or result["deleted"]
             if version is not None and result["version"] > version:
                 changed = True
             remaining = deadline - loop.time()
             if changed or remaining <= 0 or (abort is not None and abort.is_set()):
                 return result
-            await self._wait_change(remaining, abort)
+            await self._wait_change(remaining, abort, tick)
 
     async def wait_changes(
         self, since: int, seconds: float, *, abort: asyncio.Event | None = None
@@ -565,11 +569,12 @@ class Sandbox:
         deadline = loop.time() + seconds
         while True:
             with self._lock:
+                tick = self._ticks
                 ready = self._seq > since
             remaining = deadline - loop.time()
             if ready or remaining <= 0 or (abort is not None and abort.is_set()):
                 return self.changes(since)
-            await self._wait_change(remaining, abort)
+            await self._wait_change(remaining, abort, tick)
 
     def file_content(self, file_id: str) -> bytes | None:
         """Bytes of an uploaded file (None for URL photos or unknown ids)."""
@@ -590,7 +595,10 @@ class Sandbox:
     # ------------------------------------------------------------------ change notification
 
     def _notify(self) -> None:
-        for loop, event in list(self._waiters):
+        with self._lock:
+            self._ticks += 1
+            waiters = list(self._waiters)
+        for loop, event in waiters:
             try:
                 running = asyncio.get_running_loop()
             except RuntimeError:
@@ -604,11 +612,15 @@ class Sandbox:
             except RuntimeError:
                 pass  # that loop is closed; its waiter is gone with it
 
-    async def _wait_change(self, seconds: float, abort: asyncio.Event | None) -> None:
+    async def _wait_change(self, seconds: float, abort: asyncio.Event | None, tick: int) -> None:
+        """Sleep until something changes after `tick` (when the caller last looked)."""
         event = asyncio.Event()
         entry = (asyncio.get_running_loop(), event)
         with self._lock:
             self._waiters.append(entry)
+            if self._ticks != tick:
+                # A change (perhaps from another thread) slipped in after the caller's check.
+                event.set()
         tasks = [asyncio.ensure_future(event.wait())]
         if abort is not None:
             tasks.append(asyncio.ensure_future(abort.wait()))

@@ -148,6 +148,11 @@ class SandboxServer:
                 raise
             message = str(error) or type(error).__name__
             return web.json_response({"error": message}, status=400)
+        except Exception:
+            if not is_control:
+                raise
+            _LOG.exception("control call %s failed", request.path)
+            return web.json_response({"error": "internal error"}, status=500)
 
     async def _read_params(self, request: web.Request) -> dict[str, Any]:
         """Bot API parameters from the query string and a form, multipart or JSON body."""
@@ -210,10 +215,17 @@ class SandboxServer:
                 status=400,
             )
         _LOG.debug("bot api call %s", method)
-        if method.lower() == "getupdates":
-            status, body = await self.sandbox.get_updates(params, abort=self._closing)
-        else:
-            status, body = self.sandbox.call(method, params)
+        try:
+            if method.lower() == "getupdates":
+                status, body = await self.sandbox.get_updates(params, abort=self._closing)
+            else:
+                status, body = self.sandbox.call(method, params)
+        except Exception:
+            # A sandbox bug must still look like a Bot API answer, and the log names the
+            # method, never the URL (which holds the token).
+            _LOG.exception("bot api %s failed inside the sandbox", method)
+            status = 500
+            body = {"ok": False, "error_code": 500, "description": "Internal Server Error"}
         if status != 200:
             _LOG.debug("bot api %s -> %s %s", method, status, body.get("description"))
         return web.json_response(body, status=status)
