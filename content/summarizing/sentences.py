@@ -48,6 +48,7 @@ _STARTERS = frozenset(
 _BOUNDARY = re.compile(r"""([.!?…]+["'”’)\]]*)(\s+)(?=["'“‘(\[]*[A-Z0-9])""")
 # Sentences glued together by sloppy extraction ("in 2015.In a televised address").
 _GLUED = re.compile(r"(?<=[a-z0-9]{2}[.!?])(?=[A-Z][a-z]{1,}\b)")
+_GLUED_HINT = re.compile(r"[.!?](?=[A-Z][a-z])")  # a lookbehind-free scan is ~5x faster
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 _NEXT_WORD = re.compile(r"""["'“‘(\[]*([A-Za-z0-9]+)""")
 _WS = re.compile(r"\s+")
@@ -85,7 +86,8 @@ def split_sentences(text: str) -> list[str]:
         line = _WS.sub(" ", line).strip()
         if not line:
             continue
-        line = _GLUED.sub(" ", line)
+        if _GLUED_HINT.search(line):
+            line = _GLUED.sub(" ", line)
         start = 0
         for m in _BOUNDARY.finditer(line):
             end = m.end(1)
