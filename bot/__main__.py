@@ -25,8 +25,18 @@ def _settings_or_exit() -> Settings:
         raise SystemExit(2) from None
 
 
-async def _serve(settings: Settings) -> None:
-    from bot.app import SANDBOX_DEMO_CHANNEL, SANDBOX_TOKEN, Endpoint, Newswire
+async def _serve(settings: Settings, role_name: str) -> None:
+    from bot.app import SANDBOX_DEMO_CHANNEL, SANDBOX_TOKEN, Endpoint, Newswire, Role
+
+    role = Role(role_name)
+    if settings.sandbox and role is not Role.ALL:
+        print(
+            f"newswire: --role {role.value} shares a Bot API with other processes: set"
+            " TELEGRAM_BOT_TOKEN and TELEGRAM_API_BASE_URL (a sandbox of its own: python -m"
+            " bot.sandbox)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
 
     server = None
     channels = tuple(settings.telegram_channels)
@@ -60,7 +70,7 @@ async def _serve(settings: Settings) -> None:
         file_base = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base
         endpoint = Endpoint(token, base, file_base)
 
-    newswire = Newswire(settings, endpoint, channels=channels)
+    newswire = Newswire(settings, endpoint, channels=channels, role=role)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -89,7 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     key = settings.summarizer_api_key.get_secret_value() if settings.summarizer_api_key else ""
     setup_logging(settings.log_level, secrets=[token, key])
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(settings))
+        asyncio.run(_serve(settings, args.role))
     return 0
 
 
@@ -136,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser(
         "run", help="run the bot and the scheduler (and the sandbox when no token)"
+    )
+    run.add_argument(
+        "--role",
+        choices=["all", "bot", "worker"],
+        default="all",
+        help="bot: poll updates and scan sources (exactly one process); worker: send from the"
+        " outbox (any number); all: both (default)",
     )
     run.set_defaults(func=cmd_run)
     preview = sub.add_parser("preview", help="show the channel post for an article file")

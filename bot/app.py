@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 from dataclasses import dataclass
 
@@ -13,9 +14,9 @@ from telegram.ext import ApplicationBuilder, ContextTypes
 from bot import rendering
 from bot.config import Settings
 from bot.context import NewswireApp, NewswireContext, Services, utc_now
-from bot.delivery.pacing import Pacer, PacerConfig
+from bot.delivery.pacing import PacerConfig
 from bot.delivery.worker import DeliveryWorker, WorkerConfig
-from bot.handlers import COMMANDS, HANDLERS
+from bot.handlers import COMMANDS, all_handlers
 from bot.jobs import scan_job
 from bot.notify import AdminNotifier
 from content.models import Article, Delivery, DeliveryKind
@@ -43,6 +44,22 @@ def build_summarizer(settings: Settings) -> Summarizer:
     return extractive
 
 
+class Role(enum.Enum):
+    """What this process does: poll updates and scan sources, send from the outbox, or both."""
+
+    ALL = "all"
+    BOT = "bot"
+    WORKER = "worker"
+
+    @property
+    def polls(self) -> bool:
+        return self is not Role.WORKER
+
+    @property
+    def sends(self) -> bool:
+        return self is not Role.BOT
+
+
 @dataclass
 class Endpoint:
     """Where the Bot API is: real Telegram or the sandbox."""
@@ -66,9 +83,15 @@ class Newswire:
     """The running product: bot, scheduler and delivery worker over one repository."""
 
     def __init__(
-        self, settings: Settings, endpoint: Endpoint, *, channels: tuple[str, ...]
+        self,
+        settings: Settings,
+        endpoint: Endpoint,
+        *,
+        channels: tuple[str, ...],
+        role: Role = Role.ALL,
     ) -> None:
         self.settings = settings
+        self.role = role
         self.endpoint = endpoint
         self.repo = Repository.open(settings.database_url)
         self.services = Services(
@@ -95,7 +118,7 @@ class Newswire:
             .build()
         )
         application.bot_data["services"] = self.services
-        for handler in HANDLERS:
+        for handler in all_handlers(self.services.admin_ids):
             application.add_handler(handler)
         application.add_error_handler(_on_error)
         return application
@@ -110,39 +133,43 @@ class Newswire:
         await self.repo.migrate()
         app = self.application
         await app.initialize()
-        await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
         notifier = AdminNotifier(app.bot, self.settings.admin_ids)
         app.bot_data["notifier"] = notifier
-        await app.start()
-        assert app.updater is not None and app.job_queue is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
-        app.job_queue.run_repeating(
-            scan_job,
-            interval=self.settings.scan_interval,
-            first=0.1,
-            name="scan",
-            # A late tick is still worth running; two at once never are.
-            job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1},
-        )
-        self.worker = DeliveryWorker(
-            repo=self.repo,
-            bot=app.bot,
-            render=self._render,
-            pacer=Pacer(PacerConfig()),
-            clock=self.services.clock,
-            wakeup=self.services.outbox_wakeup,
-            notify=notifier.send,
-            config=WorkerConfig(),
-        )
-        self._worker_task = asyncio.create_task(self.worker.run(), name="outbox-worker")
-        log.info("bot @%s is running", app.bot.username)
+        if self.role.polls:
+            await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+            await app.start()
+            assert app.updater is not None and app.job_queue is not None
+            await app.updater.start_polling(poll_interval=0.0, timeout=10)
+            app.job_queue.run_repeating(
+                scan_job,
+                interval=self.settings.scan_interval,
+                first=0.1,
+                name="scan",
+                # A late tick is still worth running; two at once never are.
+                job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1},
+            )
+        if self.role.sends:
+            self.worker = DeliveryWorker(
+                repo=self.repo,
+                bot=app.bot,
+                render=self._render,
+                clock=self.services.clock,
+                wakeup=self.services.outbox_wakeup,
+                pacing=PacerConfig(global_per_second=self.settings.global_rate),
+                notify=notifier.send,
+                config=WorkerConfig(
+                    concurrency=self.settings.worker_concurrency,
+                    allow_paid_broadcast=self.settings.allow_paid_broadcast,
+                ),
+            )
+            self._worker_task = asyncio.create_task(self.worker.run(), name="outbox-worker")
+        log.info("bot @%s is running (role %s)", app.bot.username, self.role.value)
 
     async def stop(self) -> None:
         app = self.application
-        if self._worker_task is not None:
-            self._worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker_task
+        if self.worker is not None and self._worker_task is not None:
+            self.worker.stop()
+            await self._worker_task
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     sandbox_port: int = Field(default=8088, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     scan_interval: float = Field(default=3.0, gt=0, le=3600)
+    global_rate_limit: float = Field(default=30.0, gt=0, le=1000)
+    allow_paid_broadcast: bool = False
+    worker_concurrency: int = Field(default=16, ge=1, le=512)
     summarizer: Literal["extractive", "openai"] = "extractive"
     summarizer_url: str | None = None
     summarizer_model: str | None = None
@@ -102,6 +105,11 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def global_rate(self) -> float:
+        """Sends per second across all chats: Telegram's 30, or 1000 with paid broadcast."""
+        return 1000.0 if self.allow_paid_broadcast else self.global_rate_limit
 
     @property
     def sandbox(self) -> bool:

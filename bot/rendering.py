@@ -10,7 +10,17 @@ from datetime import datetime, tzinfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from content.models import Article, BlockKind, SearchHit, Subscription, SubscriptionKind, TopicCount
+from content.models import (
+    Article,
+    BlockKind,
+    Delivery,
+    DeliveryState,
+    SearchHit,
+    Subscription,
+    SubscriptionKind,
+    TopicCount,
+)
+from content.storage import OutboxCounts
 
 MESSAGE_LIMIT = 4096  # characters after entity parsing; we count UTF-16 units to be safe
 CALLBACK_LIMIT = 64  # bytes
@@ -312,3 +322,28 @@ def unsubscribed(value: str, *, removed: bool) -> Rendered:
     if removed:
         return Rendered(f"Done: no more messages for “{escape(value)}”.")
     return Rendered(f"You don't follow “{escape(value)}”. See /subscriptions.")
+
+
+def stats(counts: OutboxCounts, *, subscribers: int, dead: Sequence[Delivery]) -> Rendered:
+    """/stats for editors: outbox by state, last hour, audience, dead letters."""
+    lines = ["📊 <b>Delivery</b>", ""]
+    for state in DeliveryState:
+        lines.append(f"{state.value}: {counts.by_state.get(state, 0)}")
+    lines += [
+        "",
+        f"Last hour: {counts.sent_last_hour} sent, {counts.failed_last_hour} failed",
+        f"Active subscribers: {subscribers}",
+    ]
+    if dead:
+        lines += ["", "<b>Dead letters</b> (newest first)"]
+        for item in dead:
+            reason = shorten(item.last_error or "unknown", 80)
+            lines.append(f"• {escape(item.article_id)} → {escape(item.chat_id)}: {escape(reason)}")
+        lines.append("Re-queue an article's with /retry <i>article id</i>.")
+    return Rendered("\n".join(lines))
+
+
+def retried(article_id: str, count: int) -> Rendered:
+    if count == 0:
+        return Rendered(f"No dead deliveries for {escape(article_id)}.")
+    return Rendered(f"Re-queued {count} dead deliveries of {escape(article_id)}.")

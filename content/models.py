@@ -109,6 +109,7 @@ class Delivery:
     attempts: int
     next_attempt_at: datetime
     created_at: datetime
+    rank: int = 0
     message_id: int | None = None
     last_error: str | None = None
 

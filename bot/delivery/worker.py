@@ -1,10 +1,19 @@
-"""The outbox worker: claims due deliveries, paces them, sends them, applies the policy."""
+"""The outbox worker: claims due deliveries, paces them, sends them, applies the policy.
+
+Any number of workers may share one outbox: claims are atomic (SKIP LOCKED on PostgreSQL),
+the global rate is a budget reserved in the database, and a dead worker's claims go back
+to the queue. Send times are epoch seconds, the one clock all workers share.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,7 +23,7 @@ from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import GLOBAL_SCOPE, ChatPacer, PacerConfig
 from bot.delivery.policy import Outcome, Verdict, backoff, classify
 from bot.rendering import Rendered, plain_text
 from content.models import Article, Delivery, DeliveryKind
@@ -25,18 +34,44 @@ log = logging.getLogger(__name__)
 Renderer = Callable[[Article, Delivery], Rendered]
 Notifier = Callable[[str], Awaitable[None]]
 
+# Workers alive in this process: a claim by a worker of this pid that is not here is stale.
+_LIVE_WORKERS: set[str] = set()
 
-@dataclass
+
+@dataclass(frozen=True)
 class WorkerConfig:
     concurrency: int = 16  # sends in flight at once (bounds duplicates after a crash)
     hold_seconds: float = 2.0  # a claimed send waits in memory at most this long
     max_age: timedelta = timedelta(hours=24)  # transient failures give up after this
     idle_poll: float = 1.0  # longest sleep when nothing is due
+    flush_seconds: float = 0.05  # sent results are committed in batches this often
+    maintenance_seconds: float = 5.0  # how often dead workers' claims are taken back
     allow_paid_broadcast: bool = False
 
 
 def _chat_arg(chat_id: str) -> int | str:
     return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def is_dead_owner(owner: str, *, host: str) -> bool:
+    """A worker id on this host whose process is gone (or a stale id of this very process)."""
+    parts = owner.split(":")
+    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+        return False  # another machine's worker: its lease expiry decides
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return owner not in _LIVE_WORKERS
+    return not _pid_alive(pid)
 
 
 class DeliveryWorker:
@@ -48,72 +83,110 @@ class DeliveryWorker:
         repo: Repository,
         bot: Bot,
         render: Renderer,
-        pacer: Pacer,
         clock: Callable[[], datetime],
         wakeup: asyncio.Event,
+        pacing: PacerConfig | None = None,
         notify: Notifier | None = None,
         config: WorkerConfig | None = None,
     ) -> None:
         self.repo = repo
         self.bot = bot
         self.render = render
-        self.pacer = pacer
         self.clock = clock
         self.wakeup = wakeup
+        self.pacing = pacing or PacerConfig()
+        self.chats = ChatPacer(self.pacing)
         self.notify = notify
         self.config = config or WorkerConfig()
+        self.host = socket.gethostname().replace(":", "_")
+        self.id = f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._slots = asyncio.Semaphore(self.config.concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._articles: OrderedDict[str, Article | None] = OrderedDict()
         self._recent_floods: list[tuple[float, str]] = []
+        self._sent_buffer: list[tuple[int, int, datetime]] = []
+        self._horizon = 0.0  # end of the last global slot this worker reserved
+        self._next_maintenance = 0.0
+        self._stopping = asyncio.Event()
         self.sent = 0
 
-    @property
-    def _loop_time(self) -> float:
-        return asyncio.get_running_loop().time()
-
     async def run(self) -> None:
-        """Send until cancelled; in-flight sends finish or are recovered at the next start."""
-        recovered = await self.repo.recover_in_flight(now=self.clock())
-        if recovered:
-            log.warning("re-queued %d deliveries that were in flight at the last stop", recovered)
+        """Send until `stop()`; what is in flight then is finished, what waits goes back."""
+        _LIVE_WORKERS.add(self.id)
+        flusher = asyncio.create_task(self._flush_loop(), name="outbox-flush")
         try:
-            while True:
+            while not self._stopping.is_set():
+                await self._maintain()
                 await self._fill()
         finally:
-            for task in list(self._tasks):
-                task.cancel()
             if self._tasks:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+                # Sends already on the wire finish and are recorded: a clean stop never
+                # leaves a message sent but unrecorded (the cause of duplicates).
+                _, pending = await asyncio.wait(list(self._tasks), timeout=30)
+                for task in pending:
+                    task.cancel()
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await self._flush()
+            _LIVE_WORKERS.discard(self.id)
+
+    def stop(self) -> None:
+        """Ask the loop to finish; `run()` returns once in-flight sends are recorded."""
+        self._stopping.set()
+        self.wakeup.set()
+
+    async def _maintain(self) -> None:
+        """Take back deliveries held by dead workers or with expired leases."""
+        now = time.time()
+        if now < self._next_maintenance:
+            return
+        self._next_maintenance = now + self.config.maintenance_seconds
+        owners = await self.repo.sending_owners()
+        dead = [o for o in owners if is_dead_owner(o, host=self.host)]
+        taken = await self.repo.reclaim(now=self.clock(), dead_workers=dead)
+        if taken:
+            log.warning("re-queued %d deliveries left in flight by a stopped worker", taken)
+        self.chats.forget_idle(now)
 
     async def _fill(self) -> None:
         """Claim what can go within the hold window, or sleep until something is due."""
-        loop_now = self._loop_time
-        # Don't claim more than the pacer can place inside the hold window.
-        horizon = self.pacer.global_ready_at(loop_now) - loop_now
-        if horizon > self.config.hold_seconds or len(self._tasks) >= self.config.concurrency * 4:
-            await asyncio.sleep(min(max(horizon - self.config.hold_seconds, 0.01), 0.5))
+        now = time.time()
+        ahead = self._horizon - now
+        if ahead > self.config.hold_seconds or len(self._tasks) >= self.config.concurrency * 64:
+            await asyncio.sleep(min(max(ahead - self.config.hold_seconds, 0.005), 0.5))
             return
-        budget = max(1, int(self.pacer.config.global_per_second * self.config.hold_seconds))
-        now = self.clock()
-        claimed = await self.repo.claim_due(now=now, limit=budget)
+        rate = self.pacing.global_per_second
+        budget = max(1, min(500, int(rate * self.config.hold_seconds)))
+        moment = self.clock()
+        claimed = await self.repo.claim_due(now=moment, limit=budget, worker=self.id)
         if not claimed:
-            await self._idle(now)
+            await self._idle(moment)
             return
+        ready: list[tuple[Delivery, float]] = []
         for delivery in claimed:
-            chat_ready = self.pacer.chat_ready_at(delivery.chat_id, self._loop_time)
-            wait = chat_ready - self._loop_time
-            if wait > self.config.hold_seconds:
+            chat_ready = self.chats.ready_at(delivery.chat_id, now)
+            if chat_ready - now > self.config.hold_seconds:
                 # This chat is busy for a while: give the row back instead of holding it.
                 await self.repo.mark_retry(
                     delivery_id=delivery.id,
-                    at=now + timedelta(seconds=wait),
+                    at=moment + timedelta(seconds=chat_ready - now),
                     error=delivery.last_error or "paced",
-                    now=now,
+                    now=moment,
                     count_attempt=False,
                 )
                 continue
-            at = self.pacer.reserve(delivery.chat_id, self._loop_time)
+            ready.append((delivery, chat_ready))
+        if not ready:
+            return
+        interval = self.pacing.global_interval
+        first = await self.repo.reserve_slots(
+            scope=GLOBAL_SCOPE, count=len(ready), interval=interval, now=now
+        )
+        self._horizon = first + len(ready) * interval
+        for n, (delivery, chat_ready) in enumerate(ready):
+            at = max(first + n * interval, chat_ready)
+            self.chats.take(delivery.chat_id, at)
             task = asyncio.create_task(self._deliver(delivery, at))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -138,9 +211,21 @@ class DeliveryWorker:
         return article
 
     async def _deliver(self, delivery: Delivery, at: float) -> None:
-        delay = at - self._loop_time
+        delay = at - time.time()
         if delay > 0:
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+        if self._stopping.is_set():
+            # Not sent yet: back to the queue for whoever runs next.
+            now = self.clock()
+            await self.repo.mark_retry(
+                delivery_id=delivery.id,
+                at=now,
+                error="worker stopped",
+                now=now,
+                count_attempt=False,
+            )
+            return
         async with self._slots:
             try:
                 await self._send(delivery)
@@ -159,38 +244,50 @@ class DeliveryWorker:
 
     async def _send(self, delivery: Delivery) -> None:
         article = await self._article(delivery.article_id)
-        now = self.clock()
         if article is None:
-            await self.repo.mark_dead(delivery_id=delivery.id, error="article not found", now=now)
+            await self.repo.mark_dead(
+                delivery_id=delivery.id, error="article not found", now=self.clock()
+            )
             return
         rendered = self.render(article, delivery)
         try:
-            message = await self._post(delivery.chat_id, rendered, as_html=True)
+            message_id = await self._post(delivery.chat_id, rendered, as_html=True)
         except TelegramError as exc:
             await self._apply(delivery, article, rendered, classify(exc))
             return
-        await self.repo.mark_sent(delivery_id=delivery.id, message_id=message, now=self.clock())
+        self._sent_buffer.append((delivery.id, message_id, self.clock()))
         self.sent += 1
 
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.flush_seconds)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        """Commit sent results in one transaction (a crash loses at most this buffer)."""
+        batch, self._sent_buffer = self._sent_buffer, []
+        if batch:
+            await self.repo.mark_sent_many(batch)
+
     async def _post(self, chat_id: str, rendered: Rendered, *, as_html: bool) -> int:
-        extra = {"allow_paid_broadcast": True} if self.config.allow_paid_broadcast else {}
         message = await self.bot.send_message(
             chat_id=_chat_arg(chat_id),
             text=rendered.html if as_html else plain_text(rendered.html),
             parse_mode=ParseMode.HTML if as_html else None,
             reply_markup=rendered.keyboard,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
-            **extra,  # type: ignore[arg-type]
+            allow_paid_broadcast=self.config.allow_paid_broadcast or None,
         )
         return message.message_id
 
     async def _apply(
         self, delivery: Delivery, article: Article, rendered: Rendered, outcome: Outcome
     ) -> None:
+        """The failure policy: one place decides what each answer means."""
         now = self.clock()
         verdict = outcome.verdict
         if verdict is Verdict.FLOOD:
-            self._flooded(delivery.chat_id, outcome.retry_after)
+            await self._flooded(delivery.chat_id, outcome.retry_after)
             await self.repo.mark_retry(
                 delivery_id=delivery.id,
                 at=now + timedelta(seconds=outcome.retry_after),
@@ -207,7 +304,7 @@ class DeliveryWorker:
                 log.info("reader %s is gone (%s): unsubscribed", delivery.chat_id, outcome.reason)
             else:
                 await self._alert(f"Cannot post to {delivery.chat_id}: {outcome.reason}")
-        elif verdict is Verdict.CHAT_GONE or verdict is Verdict.REJECTED:
+        elif verdict in (Verdict.CHAT_GONE, Verdict.REJECTED):
             await self.repo.mark_dead(delivery_id=delivery.id, error=outcome.reason, now=now)
             await self._alert(
                 f"Gave up on “{article.title}” for {delivery.chat_id}: {outcome.reason}"
@@ -218,6 +315,7 @@ class DeliveryWorker:
             await self.repo.mark_retry(
                 delivery_id=delivery.id, at=now, error=outcome.reason, now=now, count_attempt=False
             )
+            self.wakeup.set()
             log.info("chat %s moved to %s; resending there", delivery.chat_id, new_id)
         elif verdict is Verdict.BAD_MARKUP:
             log.error(
@@ -226,21 +324,18 @@ class DeliveryWorker:
                 outcome.reason,
             )
             try:
-                message = await self._post(delivery.chat_id, rendered, as_html=False)
+                message_id = await self._post(delivery.chat_id, rendered, as_html=False)
             except TelegramError as exc:
                 await self._apply_transient(delivery, classify(exc).reason, now)
                 return
-            await self.repo.mark_sent(delivery_id=delivery.id, message_id=message, now=now)
+            self._sent_buffer.append((delivery.id, message_id, now))
         else:
             await self._apply_transient(delivery, outcome.reason, now)
 
     async def _apply_transient(self, delivery: Delivery, reason: str, now: datetime) -> None:
         if now - delivery.created_at > self.config.max_age:
-            await self.repo.mark_dead(
-                delivery_id=delivery.id,
-                error=f"gave up after {delivery.attempts} tries: {reason}",
-                now=now,
-            )
+            error = f"gave up after {delivery.attempts} tries: {reason}"
+            await self.repo.mark_dead(delivery_id=delivery.id, error=error, now=now)
             await self._alert(f"Gave up on delivery {delivery.id} to {delivery.chat_id}: {reason}")
             return
         delay = backoff(delivery.attempts)
@@ -255,16 +350,17 @@ class DeliveryWorker:
             delivery_id=delivery.id, at=now + timedelta(seconds=delay), error=reason, now=now
         )
 
-    def _flooded(self, chat_id: str, retry_after: float) -> None:
+    async def _flooded(self, chat_id: str, retry_after: float) -> None:
         """Pause the refused scope: the chat, or everyone when several chats are refused."""
-        loop_now = self._loop_time
-        until = loop_now + retry_after
-        self.pacer.penalize_chat(chat_id, until)
-        self._recent_floods = [(t, c) for t, c in self._recent_floods if loop_now - t < 1.0]
-        self._recent_floods.append((loop_now, chat_id))
-        distinct = {c for _, c in self._recent_floods}
-        if len(distinct) > 1:
-            self.pacer.pause_all(until)
+        now = time.time()
+        until = now + retry_after
+        self.chats.penalize_chat(chat_id, until)
+        self._recent_floods = [(t, c) for t, c in self._recent_floods if now - t < 1.0]
+        self._recent_floods.append((now, chat_id))
+        if len({c for _, c in self._recent_floods}) > 1:
+            # Several chats refused at once: the limit is global, so every worker waits.
+            self.chats.pause_all(until)
+            await self.repo.pause_scope(scope=GLOBAL_SCOPE, until=until)
             log.warning("Telegram asked everyone to wait %.0fs", retry_after)
         else:
             log.warning("Telegram asked to wait %.0fs for chat %s", retry_after, chat_id)

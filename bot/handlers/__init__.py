@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import BaseHandler
 
-from bot.handlers import articles, fallback, search, start, subscriptions
+from bot.handlers import admin, articles, fallback, search, start, subscriptions
 
 COMMANDS: list[tuple[str, str]] = [
     ("latest", "Newest stories"),
@@ -17,11 +17,16 @@ COMMANDS: list[tuple[str, str]] = [
     ("help", "What I can do"),
 ]
 
-HANDLERS: list[BaseHandler] = [  # type: ignore[type-arg]
-    *start.HANDLERS,
-    *articles.HANDLERS,
-    *search.HANDLERS,
-    *subscriptions.HANDLERS,
-    # Last: whatever no feature claimed gets a hint (unknown commands, plain text, old buttons).
-    *fallback.HANDLERS,
-]
+
+def all_handlers(admin_ids: frozenset[int]) -> list[BaseHandler]:  # type: ignore[type-arg]
+    """Every handler, in the order PTB tries them."""
+    return [
+        *start.HANDLERS,
+        *articles.HANDLERS,
+        *search.HANDLERS,
+        *subscriptions.HANDLERS,
+        # Admin commands only match ADMIN_IDS; anyone else falls through to the hint below.
+        *admin.handlers(admin_ids),
+        # Last: whatever no feature claimed gets a hint (unknown commands, plain text, old buttons).
+        *fallback.HANDLERS,
+    ]

@@ -6,17 +6,17 @@ import enum
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
-    String,
     and_,
-    cast,
+    bindparam,
+    case,
     delete,
     event,
     func,
@@ -48,6 +48,7 @@ from content.storage.tables import (
     chats,
     deliveries,
     meta,
+    rate_budget,
     source_files,
     subscriptions,
 )
@@ -55,6 +56,7 @@ from content.storage.tables import (
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 _RETRYABLE_STATES = (DeliveryState.PENDING.value, DeliveryState.FAILED.value)
+_LEASE = timedelta(seconds=60)
 
 
 class UpsertOutcome(enum.Enum):
@@ -147,6 +149,7 @@ def _delivery_from_row(row: Any) -> Delivery:
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at,
         created_at=row.created_at,
+        rank=row.rank,
         message_id=row.message_id,
         last_error=row.last_error,
     )
@@ -471,11 +474,13 @@ class Repository:
         now: datetime,
         channel_priority: int = 0,
         reader_priority: int = 10,
+        batch: int = 5000,
     ) -> int:
         """Queue the article for every channel and every matching active reader, once each.
 
-        Readers are selected and inserted inside the database (INSERT ... SELECT), so planning
-        for a large audience does not hold the audience in memory.
+        Readers are streamed by chat id in batches (keyset pagination), so planning for a
+        million readers holds one batch in memory, and a crash mid-way is resumed by planning
+        again (rows that exist are skipped). Returns the article's number of deliveries.
         """
         keywords = list(keyword_matches)
         common = {
@@ -486,66 +491,71 @@ class Repository:
             "created_at": now,
             "updated_at": now,
         }
-        planned = 0
-        async with self.engine.begin() as conn:
-            if channels:
-                stmt = self._insert(deliveries).values(
+        insert = self._insert(deliveries).on_conflict_do_nothing()
+        if channels:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    insert,
                     [
                         {
                             **common,
                             "chat_id": chat,
                             "kind": DeliveryKind.CHANNEL.value,
                             "priority": channel_priority,
+                            "rank": 0,
                         }
                         for chat in channels
-                    ]
+                    ],
                 )
-                result = await conn.execute(stmt.on_conflict_do_nothing())
-                planned += max(result.rowcount or 0, 0)
-            match = or_(
-                and_(
-                    subscriptions.c.kind == SubscriptionKind.TOPIC.value,
-                    subscriptions.c.value.in_(list(article.topics) or [""]),
-                ),
-                and_(
-                    subscriptions.c.kind == SubscriptionKind.KEYWORD.value,
-                    subscriptions.c.value.in_(keywords or [""]),
-                ),
-            )
-            readers = (
-                select(
-                    literal(article.id, String).label("article_id"),
-                    cast(subscriptions.c.chat_id, String).label("chat_id"),
-                    literal(DeliveryKind.READER.value, String).label("kind"),
-                    literal(reader_priority).label("priority"),
-                    literal(DeliveryState.PENDING.value, String).label("state"),
-                    literal(0).label("attempts"),
-                    literal(now, UTCDateTime).label("next_attempt_at"),
-                    literal(now, UTCDateTime).label("created_at"),
-                    literal(now, UTCDateTime).label("updated_at"),
+        match = or_(
+            and_(
+                subscriptions.c.kind == SubscriptionKind.TOPIC.value,
+                subscriptions.c.value.in_(list(article.topics) or [""]),
+            ),
+            and_(
+                subscriptions.c.kind == SubscriptionKind.KEYWORD.value,
+                subscriptions.c.value.in_(keywords or [""]),
+            ),
+        )
+        readers = (
+            select(subscriptions.c.chat_id)
+            .select_from(subscriptions.join(chats, chats.c.chat_id == subscriptions.c.chat_id))
+            .where(chats.c.active.is_(True), match)
+            .distinct()
+            .order_by(subscriptions.c.chat_id)
+            .limit(batch)
+        )
+        last: int | None = None
+        rank = 0
+        while True:
+            async with self.engine.begin() as conn:
+                page = readers if last is None else readers.where(subscriptions.c.chat_id > last)
+                ids = list((await conn.scalars(page)).all())
+                if not ids:
+                    break
+                await conn.execute(
+                    insert,
+                    [
+                        {
+                            **common,
+                            "chat_id": str(chat_id),
+                            "kind": DeliveryKind.READER.value,
+                            "priority": reader_priority,
+                            "rank": rank + n,
+                        }
+                        for n, chat_id in enumerate(ids, start=1)
+                    ],
                 )
-                .select_from(subscriptions.join(chats, chats.c.chat_id == subscriptions.c.chat_id))
-                .where(chats.c.active.is_(True), match)
-                .distinct()
-            )
-            columns = [
-                "article_id",
-                "chat_id",
-                "kind",
-                "priority",
-                "state",
-                "attempts",
-                "next_attempt_at",
-                "created_at",
-                "updated_at",
-            ]
-            insert_readers = self._insert(deliveries).from_select(columns, readers)
-            result = await conn.execute(insert_readers.on_conflict_do_nothing())
-            planned += max(result.rowcount or 0, 0)
+            rank += len(ids)
+            last = ids[-1]
+        async with self.engine.begin() as conn:
             await conn.execute(
                 update(articles).where(articles.c.id == article.id).values(planned_at=now)
             )
-        return planned
+            total = await conn.scalar(
+                select(func.count()).where(deliveries.c.article_id == article.id)
+            )
+        return int(total or 0)
 
     async def keyword_values(self) -> list[str]:
         """Distinct keywords readers subscribed to (few, whatever the audience size)."""
@@ -555,37 +565,117 @@ class Repository:
         async with self.engine.connect() as conn:
             return list((await conn.scalars(stmt.distinct())).all())
 
-    async def claim_due(self, *, now: datetime, limit: int) -> list[Delivery]:
-        """Take up to `limit` due deliveries, best priority first, and mark them sending."""
-        stmt = (
-            select(deliveries)
-            .where(
-                deliveries.c.state.in_(_RETRYABLE_STATES),
-                deliveries.c.next_attempt_at <= now,
+    async def claim_due(
+        self, *, now: datetime, limit: int, worker: str = "", lease: timedelta = _LEASE
+    ) -> list[Delivery]:
+        """Take up to `limit` due deliveries for `worker` and mark them sending.
+
+        Retries that fell due go first, then the queue by priority and rank (so several
+        posts interleave). One UPDATE ... RETURNING claims atomically; on PostgreSQL the
+        inner SELECT skips rows other workers hold (FOR UPDATE SKIP LOCKED).
+        """
+        claimed: list[Delivery] = []
+        for state, order in (
+            (DeliveryState.FAILED, (deliveries.c.next_attempt_at, deliveries.c.id)),
+            (
+                DeliveryState.PENDING,
+                (deliveries.c.priority, deliveries.c.rank, deliveries.c.id),
+            ),
+        ):
+            want = limit - len(claimed)
+            if want <= 0:
+                break
+            inner = (
+                select(deliveries.c.id)
+                .where(deliveries.c.state == state.value, deliveries.c.next_attempt_at <= now)
+                .order_by(*order)
+                .limit(want)
             )
-            .order_by(deliveries.c.priority, deliveries.c.next_attempt_at, deliveries.c.id)
-            .limit(limit)
-        )
-        if self.dialect == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        async with self.engine.begin() as conn:
-            rows = (await conn.execute(stmt)).all()
-            if not rows:
-                return []
-            ids = [r.id for r in rows]
-            await conn.execute(
+            if self.dialect == "postgresql":
+                inner = inner.with_for_update(skip_locked=True)
+            stmt = (
                 update(deliveries)
-                .where(deliveries.c.id.in_(ids))
+                .where(deliveries.c.id.in_(inner.scalar_subquery()))
                 .values(
                     state=DeliveryState.SENDING.value,
                     attempts=deliveries.c.attempts + 1,
+                    claimed_by=worker,
+                    lease_until=now + lease,
                     updated_at=now,
                 )
+                .returning(*deliveries.c)
             )
-        return [
-            replace(_delivery_from_row(r), state=DeliveryState.SENDING, attempts=r.attempts + 1)
-            for r in rows
-        ]
+            async with self.engine.begin() as conn:
+                rows = (await conn.execute(stmt)).all()
+            claimed += [_delivery_from_row(r) for r in rows]
+        claimed.sort(key=lambda d: (d.state, d.priority, d.rank, d.id))
+        return claimed
+
+    async def sending_owners(self) -> list[str]:
+        """Workers that hold deliveries right now."""
+        stmt = (
+            select(deliveries.c.claimed_by)
+            .where(deliveries.c.state == DeliveryState.SENDING.value)
+            .distinct()
+        )
+        async with self.engine.connect() as conn:
+            return [o for o in (await conn.scalars(stmt)).all() if o is not None]
+
+    async def reclaim(self, *, now: datetime, dead_workers: Sequence[str] = ()) -> int:
+        """Deliveries held by dead workers, or whose lease ran out, go back to the queue.
+
+        A send that was in flight when its worker died may have reached Telegram: resending
+        it can duplicate, which is the price of losing nothing.
+        """
+        held_by_dead = deliveries.c.claimed_by.in_(list(dead_workers) or [""])
+        stmt = (
+            update(deliveries)
+            .where(
+                deliveries.c.state == DeliveryState.SENDING.value,
+                or_(held_by_dead, deliveries.c.lease_until < now),
+            )
+            .values(
+                state=DeliveryState.PENDING.value,
+                next_attempt_at=now,
+                claimed_by=None,
+                lease_until=None,
+                updated_at=now,
+            )
+        )
+        async with self.engine.begin() as conn:
+            result = await conn.execute(stmt)
+        return int(result.rowcount or 0)
+
+    async def reserve_slots(self, *, scope: str, count: int, interval: float, now: float) -> float:
+        """Reserve `count` sends spaced `interval` apart in a shared budget; returns the first.
+
+        GCRA kept in the database: one atomic UPDATE ... RETURNING per batch, so any number
+        of workers together stay under the scope's rate. Times are epoch seconds.
+        """
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                self._insert(rate_budget).values(scope=scope, tat=now).on_conflict_do_nothing()
+            )
+            start = case((rate_budget.c.tat > now, rate_budget.c.tat), else_=literal(now))
+            tat = await conn.scalar(
+                update(rate_budget)
+                .where(rate_budget.c.scope == scope)
+                .values(tat=start + count * interval)
+                .returning(rate_budget.c.tat)
+            )
+        return float(tat) - count * interval
+
+    async def pause_scope(self, *, scope: str, until: float) -> None:
+        """Nobody sends in this scope before `until` (epoch seconds): a global 429."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                self._insert(rate_budget).values(scope=scope, tat=until).on_conflict_do_nothing()
+            )
+            await conn.execute(
+                update(rate_budget)
+                .where(rate_budget.c.scope == scope, rate_budget.c.tat < until)
+                .values(tat=until)
+            )
 
     async def next_due_at(self) -> datetime | None:
         """When the earliest waiting delivery falls due (None when the outbox is idle)."""
@@ -597,14 +687,28 @@ class Repository:
         return UTCDateTime().process_result_value(value, self.engine.dialect) if value else None
 
     async def mark_sent(self, *, delivery_id: int, message_id: int, now: datetime) -> None:
-        await self._set_delivery(
-            delivery_id,
-            state=DeliveryState.SENT.value,
-            message_id=message_id,
-            sent_at=now,
-            last_error=None,
-            updated_at=now,
+        await self.mark_sent_many([(delivery_id, message_id, now)])
+
+    async def mark_sent_many(self, results: Sequence[tuple[int, int, datetime]]) -> None:
+        """Record (delivery id, Telegram message id, sent at) for many sends in one commit."""
+        if not results:
+            return
+        stmt = (
+            update(deliveries)
+            .where(deliveries.c.id == bindparam("b_id"))
+            .values(
+                state=DeliveryState.SENT.value,
+                message_id=bindparam("b_message"),
+                sent_at=bindparam("b_at"),
+                updated_at=bindparam("b_at"),
+                last_error=None,
+                claimed_by=None,
+                lease_until=None,
+            )
         )
+        rows = [{"b_id": i, "b_message": m, "b_at": at} for i, m, at in results]
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt, rows)
 
     async def mark_retry(
         self,
@@ -615,7 +719,7 @@ class Repository:
         now: datetime,
         count_attempt: bool = True,
     ) -> None:
-        """Back to the queue at `at`; a flood wait does not count as a failed attempt."""
+        """Back to the queue at `at`; a flood wait or pacing does not count as an attempt."""
         values: dict[str, Any] = {
             "state": DeliveryState.FAILED.value if count_attempt else DeliveryState.PENDING.value,
             "next_attempt_at": at,
@@ -632,20 +736,42 @@ class Repository:
         )
 
     async def _set_delivery(self, delivery_id: int, **values: Any) -> None:
+        values.update(claimed_by=None, lease_until=None)
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(deliveries).where(deliveries.c.id == delivery_id).values(**values)
             )
 
-    async def recover_in_flight(self, *, now: datetime) -> int:
-        """After a crash: sends that were in flight go back to the queue (may duplicate them)."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(deliveries)
-                .where(deliveries.c.state == DeliveryState.SENDING.value)
-                .values(state=DeliveryState.PENDING.value, next_attempt_at=now, updated_at=now)
+    async def requeue_dead(self, *, article_id: str, now: datetime) -> int:
+        """An editor's /retry: dead deliveries of the article go back to the queue."""
+        stmt = (
+            update(deliveries)
+            .where(
+                deliveries.c.article_id == article_id,
+                deliveries.c.state == DeliveryState.DEAD.value,
             )
+            .values(
+                state=DeliveryState.PENDING.value,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        async with self.engine.begin() as conn:
+            result = await conn.execute(stmt)
         return int(result.rowcount or 0)
+
+    async def dead_letters(self, *, limit: int) -> list[Delivery]:
+        stmt = (
+            select(deliveries)
+            .where(deliveries.c.state == DeliveryState.DEAD.value)
+            .order_by(deliveries.c.updated_at.desc(), deliveries.c.id.desc())
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [_delivery_from_row(r) for r in rows]
 
     async def deliveries_of(self, article_id: str) -> list[Delivery]:
         stmt = select(deliveries).where(deliveries.c.article_id == article_id)

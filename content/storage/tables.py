@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -122,8 +123,23 @@ deliveries = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    # Position among the article's recipients: ordering by it interleaves posts fairly.
+    Column("rank", Integer, nullable=False, default=0),
+    Column("claimed_by", String(128)),  # the worker holding it while state is sending
+    Column("lease_until", UTCDateTime),  # after this, another worker may take it back
     UniqueConstraint("article_id", "chat_id", name="uq_deliveries_article_chat"),
     Index("ix_deliveries_due", "state", "next_attempt_at"),
+    Index("ix_deliveries_queue", "state", "priority", "rank", "id"),
+    Index("ix_deliveries_chat", "chat_id"),
+)
+
+# Shared pacing: one row per scope holds the GCRA "theoretical arrival time" (epoch seconds),
+# so several worker processes together never exceed the global rate.
+rate_budget = Table(
+    "rate_budget",
+    metadata,
+    Column("scope", String(64), primary_key=True),
+    Column("tat", Float, nullable=False),
 )
 
 source_files = Table(
