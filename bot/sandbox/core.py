@@ -10,10 +10,11 @@ import re
 import threading
 import time
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.sandbox.faults import DeliveryLog, Dice, Faults
 from bot.sandbox.html import TelegramHTMLError, parse_html, strip_text, utf16_len
 
 JSON = dict[str, Any]
@@ -31,6 +32,7 @@ CONFLICT_POLL = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is "
     "running"
 )
+MIGRATED = "Bad Request: group chat was upgraded to a supergroup chat"
 CONFLICT_WEBHOOK = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
     "the webhook first"
@@ -267,6 +269,15 @@ class Sandbox:
         self._methods: dict[str, tuple[str, Callable[[_Params], Any]]] = {}
         for name, handler in self._method_table().items():
             self._methods[name.lower()] = (name, handler)
+        # Fault injection (see bot.sandbox.faults) and what benchmarks count.
+        self.faults = Faults()
+        self.deliveries = DeliveryLog()
+        self._dice = Dice()
+        self._migrated: dict[int, int] = {}
+        self._next_supergroup = 1_000_000_000_000 + 2_000_000_000
+        self._parsed_html: OrderedDict[str, tuple[str, list[JSON]]] = OrderedDict()
+        # Users made in bulk exist as ranges until something refers to one of them.
+        self._bulk_users: list[range] = []
 
     # ------------------------------------------------------------------ set-up, acting as users
 
@@ -392,6 +403,108 @@ class Sandbox:
                 },
             )
 
+    # ------------------------------------------------------------------ faults and benchmarks
+
+    def add_users_bulk(self, first_id: int, count: int) -> range:
+        """Make `count` users from `first_id` on who have started the bot, in O(1).
+
+        They are listed (in `users()`, `state()`) only once something refers to them.
+        """
+        if first_id < 1 or count < 0:
+            raise ValueError("first_id must be positive and count not negative")
+        block = range(first_id, first_id + count)
+        with self._lock:
+            if count:
+                self._bulk_users.append(block)
+            return block
+
+    def block_mid_broadcast(self, user_ids: Iterable[int], *, after_sends: int) -> None:
+        """These users block the bot once `after_sends` more sends are accepted overall."""
+        if after_sends < 0:
+            raise ValueError("after_sends must not be negative")
+        with self._lock:
+            at = self.deliveries.accepted + after_sends
+            for user_id in user_ids:
+                self.faults.block_at[int(user_id)] = at
+            self._block_due()
+
+    def migrate_group(self, chat_id: int) -> int:
+        """A basic group becomes a supergroup; returns the new -100... id.
+
+        Sends to the old id then fail with 400 and `parameters.migrate_to_chat_id`.
+        """
+        with self._lock:
+            if chat_id in self._migrated:
+                return self._migrated[chat_id]
+            old = self._chats.get(chat_id)
+            if old is None or old.type != "group":
+                raise ValueError("only a basic group can be migrated")
+            self._next_supergroup += 1
+            new_id = -self._next_supergroup
+            self._chats[new_id] = _Chat(id=new_id, type="supergroup", title=old.title)
+            self._migrated[chat_id] = new_id
+            self.counters["migrated"] += 1
+            self._touch_chat(chat_id)
+            self._touch_chat(new_id)
+            return new_id
+
+    def migrated_to(self, chat_id: int) -> int | None:
+        """The supergroup a migrated group became, or None."""
+        with self._lock:
+            return self._migrated.get(chat_id)
+
+    def fault_state(self) -> JSON:
+        """Current fault settings and migrations (for the control API)."""
+        with self._lock:
+            state = self.faults.as_json(now=self.clock(), accepted=self.deliveries.accepted)
+            state["migrated"] = {str(old): new for old, new in self._migrated.items()}
+            return state
+
+    def update_faults(self, changes: Mapping[str, Any]) -> JSON:
+        """A partial update of the fault settings (see `Faults.update`); returns the state."""
+        with self._lock:
+            self.faults.update(changes, now=self.clock(), accepted=self.deliveries.accepted)
+            self._block_due()
+            return self.fault_state()
+
+    def reset_faults(self) -> None:
+        """No more faults: no storm, no errors, no pending blocks (migrations stay)."""
+        with self._lock:
+            self.faults = Faults()
+            self._dice.reset()
+
+    def counter_view(self) -> JSON:
+        """Request counters plus accepted sends, duplicates and refusals by kind."""
+        with self._lock:
+            counters: JSON = dict(self.counters)
+            counters.update(self.deliveries.counts())
+            counters["5xx"] = sum(
+                n for key, n in self.counters.items() if len(key) == 3 and key.startswith("5")
+            )
+            return counters
+
+    def delivery_stats(self, since: float = float("-inf")) -> JSON:
+        """Accepted sends since a sandbox-clock time: count, first, last, rate, busiest second."""
+        with self._lock:
+            return self.deliveries.stats(since, self.clock())
+
+    def received_range(self, first_id: int, count: int) -> JSON:
+        """Which of the chats first_id..first_id+count-1 got nothing, or more than one message."""
+        if count < 0 or count > 10_000_000:
+            raise ValueError("count must be between 0 and 10,000,000")
+        with self._lock:
+            return self.deliveries.range_report(first_id, count)
+
+    def reset_counters(self) -> None:
+        """Zero the counters and the delivery log (messages and chats stay)."""
+        with self._lock:
+            # Pending blocks keep the number of sends they still wait for.
+            accepted = self.deliveries.accepted
+            for user_id, at in self.faults.block_at.items():
+                self.faults.block_at[user_id] = max(at - accepted, 0)
+            self.counters.clear()
+            self.deliveries = DeliveryLog()
+
     # ------------------------------------------------------------------ inspection
 
     def resolve_chat(self, chat_id: int | str) -> int | None:
@@ -405,7 +518,12 @@ class Sandbox:
                     chat_id = int(raw)
                 except ValueError:
                     return None
-            return chat_id if chat_id in self._chats else None
+            if chat_id in self._chats:
+                return chat_id
+            if chat_id > 0 and any(chat_id in block for block in self._bulk_users):
+                self.add_user(chat_id, f"Reader {chat_id}")
+                return chat_id
+            return None
 
     def messages(self, chat_id: int | str) -> list[JSON]:
         """Every message in the chat, oldest first, as plain dicts."""
@@ -493,20 +611,33 @@ class Sandbox:
 
     def call(self, method: str, params: Mapping[str, Any] | None = None) -> tuple[int, JSON]:
         """Execute a Bot API method; returns (HTTP status, JSON body) as Telegram would."""
+        status, body, _delay = self.dispatch(method, params)
+        return status, body
+
+    def dispatch(
+        self, method: str, params: Mapping[str, Any] | None = None
+    ) -> tuple[int, JSON, float]:
+        """Like `call`, plus how long an injected slow answer must be held back (seconds)."""
         with self._lock:
             self.counters["requests"] += 1
             entry = self._methods.get(method.lower())
             if entry is None:
                 self.counters["404"] += 1
-                return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+                return 404, {"ok": False, "error_code": 404, "description": "Not Found"}, 0.0
             name, handler = entry
             self.counters[name] += 1
+            delay = 0.0
             try:
+                if name in SENDING_METHODS:
+                    self._inject_refusal()
+                    delay = self._dice.slow(self.faults)
+                    if delay:
+                        self.counters["slow"] += 1
                 result = handler(_Params(params or {}))
             except ApiError as error:
                 self.counters[str(error.status)] += 1
-                return error.status, error.body()
-            return 200, {"ok": True, "result": result}
+                return error.status, error.body(), delay
+            return 200, {"ok": True, "result": result}, delay
 
     async def get_updates(
         self, params: Mapping[str, Any] | None = None, *, abort: asyncio.Event | None = None
@@ -663,6 +794,8 @@ class Sandbox:
         )
         self._messages.setdefault(chat_id, OrderedDict())[message_id] = msg
         self._changed(msg)
+        if from_bot:
+            self._delivered(msg)
         return msg
 
     def _changed(self, msg: _Message) -> None:
@@ -757,6 +890,9 @@ class Sandbox:
         resolved = self.resolve_chat(raw if isinstance(raw, int | str) else str(raw))
         if resolved is None:
             raise bad_request("chat not found")
+        moved_to = self._migrated.get(resolved)
+        if moved_to is not None:
+            raise ApiError(400, MIGRATED, {"migrate_to_chat_id": moved_to})
         return self._chats[resolved]
 
     def _writable_chat(self, p: _Params) -> _Chat:
@@ -773,10 +909,18 @@ class Sandbox:
         mode = (p.text(mode_name) or "").lower()
         html: str | None = None
         if mode == "html":
-            try:
-                plain, entities = parse_html(raw)
-            except TelegramHTMLError as error:
-                raise ApiError(400, error.description) from None
+            parsed = self._parsed_html.get(raw)
+            if parsed is None:
+                try:
+                    parsed = parse_html(raw)
+                except TelegramHTMLError as error:
+                    raise ApiError(400, error.description) from None
+                # A broadcast sends the same HTML thousands of times: parse it once.
+                self._parsed_html[raw] = parsed
+                if len(self._parsed_html) > 256:
+                    self._parsed_html.popitem(last=False)
+            plain = parsed[0]
+            entities = [{**e} for e in parsed[1]]  # callers fill in and trim their copy
             html = raw
         else:
             plain = raw
@@ -856,6 +1000,33 @@ class Sandbox:
         if allow_missing:
             return None
         raise bad_request("message to be replied not found")
+
+    # ------------------------------------------------------------------ injected faults
+
+    def _inject_refusal(self) -> None:
+        """Refuse a sending call the way a storm or a failing Telegram would."""
+        faults = self.faults
+        if faults.storm_active(self.clock()):
+            self.counters["storm"] += 1
+            retry = faults.storm_retry_after
+            raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
+        error = self._dice.server_error(faults)
+        if error is not None:
+            raise ApiError(*error)
+
+    def _delivered(self, msg: _Message) -> None:
+        content = msg.text if msg.text is not None else (msg.caption or msg.photo or "")
+        self.deliveries.record(msg.chat_id, content, self.clock())
+        if self.faults.block_at:
+            self._block_due()
+
+    def _block_due(self) -> None:
+        accepted = self.deliveries.accepted
+        due = [user for user, at in self.faults.block_at.items() if at <= accepted]
+        for user_id in due:
+            del self.faults.block_at[user_id]
+            self.counters["blocked_mid_broadcast"] += 1
+            self.block_bot(user_id)
 
     # ------------------------------------------------------------------ flood control
 

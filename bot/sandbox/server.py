@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -94,6 +95,16 @@ class SandboxServer:
         app.router.add_get("/control/callback_answers", self._callback_answers)
         app.router.add_get("/control/counters", self._counters)
         app.router.add_get("/control/file/{file_id}", self._control_file)
+        # Fault injection and benchmark figures (bot.sandbox.faults).
+        app.router.add_get("/control/faults", self._get_faults)
+        app.router.add_post("/control/faults", self._set_faults)
+        app.router.add_post("/control/faults/reset", self._reset_faults)
+        app.router.add_post("/control/block_mid_broadcast", self._block_mid_broadcast)
+        app.router.add_post("/control/migrate", self._migrate)
+        app.router.add_post("/control/users/bulk", self._add_users_bulk)
+        app.router.add_get("/control/stats", self._stats)
+        app.router.add_get("/control/received", self._received)
+        app.router.add_post("/control/counters/reset", self._reset_counters)
         return app
 
     async def start(self) -> None:
@@ -215,11 +226,12 @@ class SandboxServer:
                 status=400,
             )
         _LOG.debug("bot api call %s", method)
+        delay = 0.0
         try:
             if method.lower() == "getupdates":
                 status, body = await self.sandbox.get_updates(params, abort=self._closing)
             else:
-                status, body = self.sandbox.call(method, params)
+                status, body, delay = self.sandbox.dispatch(method, params)
         except Exception:
             # A sandbox bug must still look like a Bot API answer, and the log names the
             # method, never the URL (which holds the token).
@@ -228,6 +240,11 @@ class SandboxServer:
             body = {"ok": False, "error_code": 500, "description": "Internal Server Error"}
         if status != 200:
             _LOG.debug("bot api %s -> %s %s", method, status, body.get("description"))
+        if delay > 0:
+            # An injected slow answer: the work is done, the reply comes late (or, when the
+            # server stops, never).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), delay)
         return web.json_response(body, status=status)
 
     async def _file(self, request: web.Request) -> web.Response:
@@ -361,7 +378,59 @@ class SandboxServer:
         return web.json_response([a for a in answers if a["seq"] > since][-50:])
 
     async def _counters(self, request: web.Request) -> web.Response:
-        return web.json_response(dict(self.sandbox.counters))
+        return web.json_response(self.sandbox.counter_view())
+
+    async def _get_faults(self, request: web.Request) -> web.Response:
+        return web.json_response(self.sandbox.fault_state())
+
+    async def _set_faults(self, request: web.Request) -> web.Response:
+        body = await self._json_body(request)
+        return web.json_response(self.sandbox.update_faults(body))
+
+    async def _reset_faults(self, request: web.Request) -> web.Response:
+        self.sandbox.reset_faults()
+        return web.json_response(self.sandbox.fault_state())
+
+    async def _block_mid_broadcast(self, request: web.Request) -> web.Response:
+        body = await self._json_body(request)
+        user_ids = body.get("user_ids")
+        if not isinstance(user_ids, list):
+            raise ControlError("user_ids must be a list")
+        self.sandbox.block_mid_broadcast(
+            [_int(u, "user_ids") for u in user_ids],
+            after_sends=_int(body.get("after_sends", 0), "after_sends"),
+        )
+        return web.json_response(self.sandbox.fault_state())
+
+    async def _migrate(self, request: web.Request) -> web.Response:
+        body = await self._json_body(request)
+        chat_id = _int(body.get("chat_id"), "chat_id")
+        new_id = self.sandbox.migrate_group(chat_id)
+        return web.json_response({"chat_id": chat_id, "new_chat_id": new_id})
+
+    async def _add_users_bulk(self, request: web.Request) -> web.Response:
+        body = await self._json_body(request)
+        block = self.sandbox.add_users_bulk(
+            _int(body.get("first_id"), "first_id"), _int(body.get("count"), "count")
+        )
+        return web.json_response({"first_id": block.start, "count": len(block)})
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        raw = request.query.get("since")
+        try:
+            since = float("-inf") if raw is None else float(raw)
+        except ValueError:
+            raise ControlError("since must be a number (sandbox clock seconds)") from None
+        return web.json_response(self.sandbox.delivery_stats(since))
+
+    async def _received(self, request: web.Request) -> web.Response:
+        first_id = _int(request.query.get("first_id"), "first_id")
+        count = _int(request.query.get("count"), "count")
+        return web.json_response(self.sandbox.received_range(first_id, count))
+
+    async def _reset_counters(self, request: web.Request) -> web.Response:
+        self.sandbox.reset_counters()
+        return web.json_response(self.sandbox.counter_view())
 
     async def _control_file(self, request: web.Request) -> web.Response:
         data = self.sandbox.file_content(request.match_info["file_id"])
