@@ -23,6 +23,9 @@ ENV_NAMES = (
     "SANDBOX_PORT",
     "LOG_LEVEL",
     "SCAN_INTERVAL",
+    "GLOBAL_RATE_LIMIT",
+    "ALLOW_PAID_BROADCAST",
+    "WORKER_CONCURRENCY",
     "SUMMARIZER",
     "SUMMARIZER_URL",
     "SUMMARIZER_MODEL",
@@ -54,6 +57,15 @@ def test_defaults() -> None:
     assert settings.log_level == "INFO"
     assert settings.scan_interval == 3.0
     assert settings.summarizer == "extractive"
+    assert settings.global_rate == 30.0
+    assert settings.worker_concurrency == 16
+
+
+def test_paid_broadcast_raises_the_global_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GLOBAL_RATE_LIMIT", "10")
+    assert load_settings().global_rate == 10.0
+    monkeypatch.setenv("ALLOW_PAID_BROADCAST", "true")
+    assert load_settings().global_rate == 1000.0
 
 
 def test_env_file_in_the_working_directory_is_read(tmp_path: Path) -> None:
@@ -127,6 +139,8 @@ def test_overrides_take_the_same_validation() -> None:
         ("LOG_LEVEL", "LOUD"),
         ("SCAN_INTERVAL", "0"),
         ("SUMMARIZER", "magic"),
+        ("GLOBAL_RATE_LIMIT", "0"),
+        ("WORKER_CONCURRENCY", "many"),
     ],
 )
 def test_bad_value_names_the_setting_in_one_line(

@@ -1,0 +1,263 @@
+"""Pipeline: scanning a folder and planning deliveries, with time passed in (no sleeping)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from content.models import DeliveryKind, IngestReport, SubscriptionKind
+from content.pipeline import plan_due, scan_folder
+from content.storage import Repository
+from content.summarizing import ExtractiveSummarizer
+from tests.conftest import FIXTURES, SAMPLE
+
+SGT = ZoneInfo("Asia/Singapore")
+T0 = datetime(2026, 7, 1, 4, 0, tzinfo=UTC)
+CHANNELS = ("@newswire_test",)
+SUMMARIZER = ExtractiveSummarizer()
+
+EMBARGOED = """---
+title: Budget 2026 highlights for households
+id: budget-2026
+published: 2026-07-01 09:00
+publish_at: 2026-07-01 18:00
+tags: [Economy]
+---
+
+The Budget statement will be read in Parliament this evening.
+
+Households will receive vouchers, the finance minister is expected to say.
+"""
+
+BROKEN = """---
+title: [this list never closes
+---
+
+Body text that would be fine.
+"""
+
+FIXED = """---
+title: Now the front matter is fine
+id: once-broken
+---
+
+Body text that is fine.
+"""
+
+
+@pytest.fixture
+async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
+    repository = Repository.open(f"sqlite+aiosqlite:///{tmp_path}/p.db")
+    await repository.migrate()
+    try:
+        yield repository
+    finally:
+        await repository.close()
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    path = tmp_path / "content"
+    path.mkdir()
+    for name in ("s01.txt", "s02.txt"):
+        shutil.copy(FIXTURES / name, path)
+    return path
+
+
+async def scan(repo: Repository, folder: Path, now: datetime) -> IngestReport:
+    return await scan_folder(repo, folder, now=now, default_tz=SGT, summarizer=SUMMARIZER)
+
+
+def bump_mtime(path: Path, seconds: int = 10) -> None:
+    """A new mtime the scanner will notice, whatever the file system's timestamp resolution."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + seconds * 1_000_000_000))
+
+
+async def test_first_scan_imports_the_archive_without_planning(
+    repo: Repository, folder: Path
+) -> None:
+    report = await scan(repo, folder, T0)
+    assert len(report.new) == 2 and report.errors == [] and report.updated == []
+    assert await repo.article_count() == 2
+    plan = await plan_due(repo, channels=CHANNELS, now=T0 + timedelta(days=1))
+    assert plan.articles == () and plan.deliveries == 0
+    for article_id in report.new:
+        assert await repo.deliveries_of(article_id) == []
+        stored = await repo.get_article(article_id)
+        assert stored is not None and stored.summary  # enriched before storing
+
+
+async def test_second_scan_of_the_same_folder_changes_nothing(
+    repo: Repository, folder: Path
+) -> None:
+    await scan(repo, folder, T0)
+    again = await scan(repo, folder, T0 + timedelta(seconds=3))
+    assert (again.new, again.updated, again.errors, again.unchanged) == ([], [], [], 2)
+
+
+async def test_a_new_file_is_planned_for_channels_and_subscribers(
+    repo: Repository, folder: Path
+) -> None:
+    await scan(repo, folder, T0)
+    topic, keyword = SubscriptionKind.TOPIC, SubscriptionKind.KEYWORD
+    for chat_id, subs in {
+        1: [(topic, "world")],
+        2: [(topic, "world"), (keyword, "kyiv")],  # two matches, one message
+        3: [(keyword, "kyiv")],
+        4: [(keyword, "hawker")],  # no match
+        5: [(topic, "food")],  # no match
+    }.items():
+        await repo.upsert_chat(chat_id=chat_id, first_name=None, username=None, now=T0)
+        for kind, value in subs:
+            await repo.subscribe(chat_id=chat_id, kind=kind, value=value, now=T0)
+
+    shutil.copy(SAMPLE, folder)
+    t1 = T0 + timedelta(minutes=5)
+    report = await scan(repo, folder, t1)
+    assert len(report.new) == 1 and report.unchanged == 2
+    (new_id,) = report.new
+    stored = await repo.get_article(new_id)
+    assert stored is not None and "world" in stored.topics
+
+    plan = await plan_due(repo, channels=CHANNELS, now=t1)
+    assert [a.id for a in plan.articles] == [new_id]
+    assert plan.deliveries == 4
+    rows = await repo.deliveries_of(new_id)
+    assert sorted((d.chat_id, d.kind) for d in rows) == [
+        ("1", DeliveryKind.READER),
+        ("2", DeliveryKind.READER),
+        ("3", DeliveryKind.READER),
+        ("@newswire_test", DeliveryKind.CHANNEL),
+    ]
+    # Planned once: the next tick plans nothing.
+    later = await plan_due(repo, channels=CHANNELS, now=t1 + timedelta(minutes=1))
+    assert later.articles == () and later.deliveries == 0
+
+
+async def test_keyword_subscription_catches_a_tagged_topic_of_the_same_name(
+    repo: Repository, folder: Path
+) -> None:
+    await scan(repo, folder, T0)
+    await repo.upsert_chat(chat_id=9, first_name=None, username=None, now=T0)
+    # "/subscribe economy" before any economy story: stored as a keyword.
+    await repo.subscribe(chat_id=9, kind=SubscriptionKind.KEYWORD, value="economy", now=T0)
+    (folder / "budget.md").write_text(EMBARGOED.replace("publish_at: 2026-07-01 18:00\n", ""))
+    await scan(repo, folder, T0)
+    plan = await plan_due(repo, channels=(), now=T0)
+    assert [d.chat_id for d in await repo.deliveries_of("budget-2026")] == ["9"]
+    assert plan.deliveries == 1
+
+
+async def test_embargoed_file_waits_until_publish_at(repo: Repository, folder: Path) -> None:
+    await scan(repo, folder, T0)
+    (folder / "budget.md").write_text(EMBARGOED)
+    seen = T0 + timedelta(minutes=1)  # 12:01 in Singapore; embargo until 18:00 there
+    report = await scan(repo, folder, seen)
+    assert report.new == ["budget-2026"]
+    embargo = datetime(2026, 7, 1, 18, 0, tzinfo=SGT)
+    stored = await repo.get_article("budget-2026")
+    assert stored is not None and stored.publish_at == embargo
+
+    for now in (seen, embargo - timedelta(seconds=1)):
+        plan = await plan_due(repo, channels=CHANNELS, now=now)
+        assert plan.articles == (), f"planned before the embargo at {now}"
+        assert "budget-2026" not in [a.id for a in await repo.latest(limit=10, now=now)]
+
+    plan = await plan_due(repo, channels=CHANNELS, now=embargo)
+    assert [a.id for a in plan.articles] == ["budget-2026"]
+    assert [d.chat_id for d in await repo.deliveries_of("budget-2026")] == list(CHANNELS)
+
+
+async def test_embargoed_file_in_the_first_scan_is_not_archived(
+    repo: Repository, folder: Path
+) -> None:
+    (folder / "budget.md").write_text(EMBARGOED)
+    report = await scan(repo, folder, T0)
+    assert "budget-2026" in report.new
+    embargo = datetime(2026, 7, 1, 18, 0, tzinfo=SGT)
+    assert (await plan_due(repo, channels=CHANNELS, now=T0)).articles == ()
+    plan = await plan_due(repo, channels=CHANNELS, now=embargo + timedelta(hours=1))
+    assert [a.id for a in plan.articles] == ["budget-2026"]  # the archive stays unposted
+
+
+async def test_broken_file_reported_once_per_version_then_fixed(
+    repo: Repository, folder: Path
+) -> None:
+    await scan(repo, folder, T0)
+    broken = folder / "broken.md"
+    broken.write_text(BROKEN)
+    first = await scan(repo, folder, T0 + timedelta(seconds=1))
+    assert len(first.errors) == 1 and first.new == []
+    assert first.errors[0].source.endswith("broken.md")
+    assert first.errors[0].reason
+
+    same = await scan(repo, folder, T0 + timedelta(seconds=2))
+    assert same.errors == []
+    bump_mtime(broken)  # touched, still broken: not reported again
+    touched = await scan(repo, folder, T0 + timedelta(seconds=3))
+    assert touched.errors == []
+
+    broken.write_text(BROKEN.replace("never closes", "still never closes"))
+    bump_mtime(broken, 20)
+    changed = await scan(repo, folder, T0 + timedelta(seconds=4))
+    assert len(changed.errors) == 1  # a new broken version is reported
+
+    broken.write_text(FIXED)
+    bump_mtime(broken, 30)
+    fixed = await scan(repo, folder, T0 + timedelta(seconds=5))
+    assert fixed.errors == [] and fixed.new == ["once-broken"]
+    plan = await plan_due(repo, channels=CHANNELS, now=T0 + timedelta(seconds=5))
+    assert [a.id for a in plan.articles] == ["once-broken"]
+
+
+async def test_empty_and_binary_files_are_errors(repo: Repository, folder: Path) -> None:
+    await scan(repo, folder, T0)
+    (folder / "empty.txt").write_text("")
+    (folder / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    (folder / "notes.docx").write_bytes(b"ignored: unsupported suffix")
+    (folder / ".hidden.md").write_text("# Hidden\n\nNever read.")
+    report = await scan(repo, folder, T0 + timedelta(seconds=1))
+    assert sorted(Path(e.source).name for e in report.errors) == ["empty.txt", "image.txt"]
+    assert report.new == []
+
+
+async def test_touched_but_unchanged_file_is_not_reported(repo: Repository, folder: Path) -> None:
+    await scan(repo, folder, T0)
+    bump_mtime(folder / "s01.txt")
+    report = await scan(repo, folder, T0 + timedelta(seconds=1))
+    assert (report.new, report.updated, report.errors, report.unchanged) == ([], [], [], 2)
+    # The new mtime was remembered: the next scan does not even re-read it.
+    again = await scan(repo, folder, T0 + timedelta(seconds=2))
+    assert again.unchanged == 2 and again.updated == []
+
+
+async def test_changed_file_updates_the_same_article(repo: Repository, folder: Path) -> None:
+    (folder / "budget.md").write_text(EMBARGOED.replace("publish_at: 2026-07-01 18:00\n", ""))
+    first = await scan(repo, folder, T0)
+    assert "budget-2026" in first.new
+    count = await repo.article_count()
+
+    path = folder / "budget.md"
+    path.write_text(path.read_text().replace("vouchers", "vouchers and rebates"))
+    bump_mtime(path)
+    report = await scan(repo, folder, T0 + timedelta(minutes=1))
+    assert report.updated == ["budget-2026"] and report.new == []
+    assert await repo.article_count() == count
+    stored = await repo.get_article("budget-2026")
+    assert stored is not None and "vouchers and rebates" in stored.body_text
+    # An update of an archived story does not post it.
+    plan = await plan_due(repo, channels=CHANNELS, now=T0 + timedelta(minutes=1))
+    assert plan.articles == ()
+
+
+async def test_missing_folder_is_an_error_not_a_crash(repo: Repository, tmp_path: Path) -> None:
+    report = await scan(repo, tmp_path / "nope", T0)
+    assert len(report.errors) == 1
+    assert "does not exist" in report.errors[0].reason
