@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -76,7 +77,41 @@ class Stack:
 
 
 @pytest.fixture
-async def stack(tmp_path: Path, content_dir: Path) -> AsyncIterator[Stack]:
+def database_url(tmp_path: Path) -> str:
+    """SQLite by default; tests/test_postgres.py overrides it with a throwaway PostgreSQL."""
+    return f"sqlite+aiosqlite:///{tmp_path}/newswire.db"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[str]:
+    """A PostgreSQL cluster for the session; skips (visibly) only when no binaries exist."""
+    from tests.pgcluster import find_binaries, throwaway_cluster
+
+    if find_binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL binaries missing in CI (.ci/run installs postgresql)")
+        pytest.skip("no PostgreSQL binaries (apt-get install postgresql)")
+    with throwaway_cluster() as url:
+        yield url
+
+
+@pytest.fixture
+async def pg_url(pg_cluster: str) -> str:
+    """A fresh database in the session's cluster."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    server = pg_cluster.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0]
+    conn = await asyncpg.connect(f"{server}/postgres")
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return f"{pg_cluster.rsplit('/', 1)[0]}/{name}"
+
+
+@pytest.fixture
+async def stack(tmp_path: Path, content_dir: Path, database_url: str) -> AsyncIterator[Stack]:
     from bot.app import SANDBOX_TOKEN, Endpoint, Newswire
     from bot.config import load_settings
     from bot.sandbox import Sandbox, SandboxServer
@@ -91,7 +126,7 @@ async def stack(tmp_path: Path, content_dir: Path) -> AsyncIterator[Stack]:
         telegram_bot_token="",
         telegram_channels=",".join(channels),
         content_dir=content_dir,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/newswire.db",
+        database_url=database_url,
         admin_ids=str(ADMIN),
         scan_interval=0.2,
         _env_file=None,
