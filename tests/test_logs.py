@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -152,7 +153,11 @@ async def test_sandbox_token_never_logged_end_to_end(
         before = len(stack.sandbox.bot_messages(1001))
         stack.sandbox.send_user_message(1001, "/latest")
         await wait_for(lambda: stack.sandbox.bot_messages(1001)[before:], what="a reply to /latest")
-        await wait_for(lambda: "sendMessage" in stream.getvalue(), what="sendMessage logged")
+        # httpx logs the request line once the response is in, after PTB's own records.
+        await wait_for(
+            lambda: re.search(r"HTTP Request: POST \S+/sendMessage", stream.getvalue()),
+            what="httpx's sendMessage request line",
+        )
     finally:
         root.removeHandler(handler)
         httpx_logger.setLevel(old_httpx)
