@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,10 +147,14 @@ async def test_blocked_reader_is_unsubscribed(stack: Stack, content_dir: Path) -
     repo = stack.newswire.repo
     await wait_for(lambda: _no_subscriptions(stack), what="the reader to be unsubscribed")
     article = (await repo.latest(limit=1, now=stack.newswire.services.clock()))[0]
-    states = {d.chat_id: d for d in await repo.deliveries_of(article.id)}
+
+    async def settled() -> dict[str, Any] | None:
+        states = {d.chat_id: d for d in await repo.deliveries_of(article.id)}
+        return states if states[CHANNEL].state is DeliveryState.SENT else None
+
+    states = await wait_for(settled, what="the channel delivery recorded as sent")
     assert states[str(READER)].state is DeliveryState.DEAD
     assert "blocked" in (states[str(READER)].last_error or "")
-    assert states[CHANNEL].state is DeliveryState.SENT
 
 
 async def _no_subscriptions(stack: Stack) -> bool:

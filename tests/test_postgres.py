@@ -140,11 +140,11 @@ async def test_two_workers_share_the_outbox_and_the_limit(stack: Stack, content_
         await repo.subscribe(chat_id=reader, kind=SubscriptionKind.KEYWORD, value="wallet", now=NOW)
     # The polling app stops sending; two workers take over.
     await stack.newswire.stop()
-    # The server refuses a 21st send in any second. Each worker alone may send 18/s; zero
-    # 429s proves they shared that budget (unshared, they would send 36/s together). The
-    # margin absorbs the jitter of running everything on one event loop.
+    # The server refuses a 21st send in any second. Each worker alone may send 12/s; zero
+    # 429s proves they shared that budget (unshared, they would send 24/s together). The
+    # wide margin absorbs the jitter of running everything on one loop of a busy machine.
     stack.sandbox.limits.global_per_second = 20.0
-    settings = stack.settings.model_copy(update={"global_rate_limit": 18.0})
+    settings = stack.settings.model_copy(update={"global_rate_limit": 12.0})
     bot = Newswire(settings, stack.newswire.endpoint, channels=stack.channels, role=Role.BOT)
     workers = [
         Newswire(settings, stack.newswire.endpoint, channels=stack.channels, role=Role.WORKER)
@@ -170,7 +170,8 @@ async def test_two_workers_share_the_outbox_and_the_limit(stack: Stack, content_
                 len([m for m in stack.sandbox.bot_messages(reader) if "New story" in m["text"]])
                 == 1
             )
-        assert all(w.worker is not None and w.worker.sent > 0 for w in workers)
+        sent = sum(w.worker.sent for w in workers if w.worker is not None)
+        assert sent == len(readers) + 1  # the readers and the channel, by the two workers
     finally:
         for app in workers:
             await app.stop()
