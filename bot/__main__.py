@@ -95,7 +95,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.logs import setup_logging
 
     settings = _settings_or_exit()
-    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    from bot.app import SANDBOX_TOKEN
+
+    token = (
+        settings.telegram_bot_token.get_secret_value()
+        if settings.telegram_bot_token
+        else SANDBOX_TOKEN
+    )
     key = settings.summarizer_api_key.get_secret_value() if settings.summarizer_api_key else ""
     setup_logging(settings.log_level, secrets=[token, key])
     with contextlib.suppress(KeyboardInterrupt):

@@ -15,6 +15,7 @@ PACKAGED_SAMPLES = Path(__file__).resolve().parent.parent / "content" / "samples
 TELEGRAM_API = "https://api.telegram.org/bot"
 _CHANNEL_RE = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-?\d{1,20})$")
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+_TOKEN_IN_URL = re.compile(r"\d{5,20}:[A-Za-z0-9_-]{20,}")
 
 
 def _split_csv(value: object) -> object:
@@ -63,7 +64,10 @@ class Settings(BaseSettings):
     def _base_url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"not an http(s) URL: {value!r}")
+            # Show only the start: a pasted URL may carry the token after /bot.
+            raise ValueError(f"not an http(s) URL: {value[:24]!r}...")
+        if _TOKEN_IN_URL.search(value):
+            raise ValueError("must not contain the token (it is appended: end it with /bot)")
         return value
 
     @field_validator("telegram_channels", mode="before")

@@ -200,17 +200,19 @@ def _split_long(text: str, limit: int) -> list[str]:
 
 def article_pages(article: Article, *, zone: tzinfo, limit: int = MESSAGE_LIMIT) -> list[str]:
     """The whole article as HTML pages, each at most `limit` characters once parsed."""
-    header = f"<b>{escape(article.title)}</b>"
-    header_len = utf16_len(article.title)
-    blocks: list[tuple[str, int]] = []
+    title = shorten(article.title, 300)
+    header = f"<b>{escape(title)}</b>"
+    budget = limit - utf16_len(title) - 40  # room for the title and "(page 10/10)"
+    parts: list[tuple[str | None, str]] = []  # (tag, text) in reading order
     if article.standfirst:
-        blocks.append((f"<i>{escape(article.standfirst)}</i>", utf16_len(article.standfirst)))
+        parts.append(("i", article.standfirst))
     if by := byline(article, zone):
-        blocks.append((escape(by), utf16_len(by)))
-    budget = limit - header_len - 40  # room for the title and "(page 10/10)"
+        parts.append((None, by))
     for block in article.blocks:
-        tag = "b" if block.kind is BlockKind.HEADING else None
-        for piece in _split_long(block.text, budget):
+        parts.append(("b" if block.kind is BlockKind.HEADING else None, block.text))
+    blocks: list[tuple[str, int]] = []
+    for tag, text in parts:
+        for piece in _split_long(text, budget):
             body = escape(piece)
             blocks.append((f"<{tag}>{body}</{tag}>" if tag else body, utf16_len(piece)))
     pages: list[list[str]] = [[]]

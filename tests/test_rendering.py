@@ -325,11 +325,6 @@ def test_short_article_is_one_page_without_numbering() -> None:
     assert {"Otters & <friends> at Bishan", "What the experts say"} <= bold
 
 
-@pytest.mark.xfail(
-    reason="bot/rendering.py article_pages: the standfirst is never split, so a long one "
-    "makes a page longer than the limit",
-    strict=True,
-)
 def test_long_standfirst_still_fits() -> None:
     story = article(standfirst="word " * 1000)
     pages = rendering.article_pages(story, zone=SGT)
