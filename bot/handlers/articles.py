@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot import rendering
 from bot.context import NewswireContext
 from bot.handlers.common import argument_text, edit, reply
+from content.models import Article
 
 LATEST_DEFAULT = 5
 LATEST_MAX = 20
@@ -47,48 +48,41 @@ async def read(update: Update, context: NewswireContext) -> None:
     await show_article(update, context, article_id.split()[0])
 
 
-async def on_open_button(update: Update, context: NewswireContext) -> None:
-    """o:<id> under a list: send the article's card below the list, keeping the list."""
+async def _pressed_article(update: Update, context: NewswireContext) -> Article | None:
+    """The article a button names (data "<prefix>:<id>[:...]"); answers the press."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    services = context.services
-    article = await services.repo.get_article(query.data.split(":", 1)[1])
+    article = await context.services.repo.get_article(query.data.split(":")[1])
     if article is None:
         await query.answer("That article is no longer available.", show_alert=True)
-        return
-    await query.answer()
-    await reply(update, rendering.article_card(article, zone=services.zone))
+    else:
+        await query.answer()
+    return article
+
+
+async def on_open_button(update: Update, context: NewswireContext) -> None:
+    """o:<id> under a list: send the article's card below the list, keeping the list."""
+    if article := await _pressed_article(update, context):
+        await reply(update, rendering.article_card(article, zone=context.services.zone))
 
 
 async def on_card_button(update: Update, context: NewswireContext) -> None:
     """r:<id> under a page: turn the page back into the article's card."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    services = context.services
-    article = await services.repo.get_article(query.data.split(":", 1)[1])
-    if article is None:
-        await query.answer("That article is no longer available.", show_alert=True)
-        return
-    await query.answer()
-    await edit(query, rendering.article_card(article, zone=services.zone))
+    if query is not None and (article := await _pressed_article(update, context)):
+        await edit(query, rendering.article_card(article, zone=context.services.zone))
 
 
 async def on_page_button(update: Update, context: NewswireContext) -> None:
     """p:<id>:<n>: page n of the full article, edited in place."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    _, article_id, raw_page = query.data.split(":", 2)
-    services = context.services
-    article = await services.repo.get_article(article_id)
-    if article is None:
-        await query.answer("That article is no longer available.", show_alert=True)
+    if query is None or not (article := await _pressed_article(update, context)):
         return
-    pages = rendering.article_pages(article, zone=services.zone)
+    raw_page = (query.data or "").rsplit(":", 1)[-1]
+    pages = rendering.article_pages(article, zone=context.services.zone)
     page = min(max(int(raw_page), 0), len(pages) - 1) if raw_page.isdigit() else 0
-    await query.answer()
-    await edit(
-        query, rendering.Rendered(pages[page], rendering.page_keyboard(article, page, len(pages)))
-    )
+    keyboard = rendering.page_keyboard(article, page, len(pages))
+    await edit(query, rendering.Rendered(pages[page], keyboard))
 
 
 async def on_noop_button(update: Update, context: NewswireContext) -> None:

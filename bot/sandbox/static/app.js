@@ -117,6 +117,13 @@
     return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   }
 
+  function deepLinkPayload(url) {
+    const name = state.bot && state.bot.username;
+    if (!name) return null;
+    const match = /^https:\/\/t\.me\/([A-Za-z0-9_]+)\?start=([A-Za-z0-9_-]{1,64})$/.exec(url || "");
+    return match && match[1].toLowerCase() === name.toLowerCase() ? match[2] : null;
+  }
+
   function keyboard(message) {
     const rows = (message.reply_markup && message.reply_markup.inline_keyboard) || [];
     if (!rows.length) return null;
@@ -136,7 +143,10 @@
           b.classList.add("link");
           b.title = button.url;
           b.addEventListener("click", () => {
-            if (SAFE_LINK.test(button.url)) window.open(button.url, "_blank", "noopener");
+            // A deep link into this bot (t.me/<bot>?start=...) opens here, as Telegram would.
+            const start = deepLinkPayload(button.url);
+            if (start !== null) sendText("/start " + start);
+            else if (SAFE_LINK.test(button.url)) window.open(button.url, "_blank", "noopener");
           });
         } else {
           b.disabled = true;
