@@ -1,0 +1,43 @@
+"""End to end: editors' /stats and /retry; everyone else gets the normal hint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from content.models import DeliveryState
+from tests.conftest import ADMIN, Stack, wait_for
+from tests.test_e2e_commands import say
+from tests.test_e2e_failures import _dead_to, alerts, subscribe
+from tests.test_e2e_publishing import NEW_ARTICLE, channel_posts, write
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_non_admin_gets_the_hint(stack: Stack) -> None:
+    for command in ("/stats", "/retry abc"):
+        reply = await say(stack, command)
+        assert "don't know" in reply["text"] and "Delivery" not in reply["text"]
+
+
+async def test_stats_and_retry_bring_back_a_dead_delivery(stack: Stack, content_dir: Path) -> None:
+    await subscribe(stack, 3500)  # unknown to Telegram for now: its delivery dies
+    write(content_dir, "one.txt", NEW_ARTICLE)
+    await wait_for(lambda: channel_posts(stack), what="the channel post")
+    dead = await wait_for(lambda: _dead_to(stack, "3500"), what="the dead delivery")
+    article_id = dead[0].article_id
+
+    stats = await say(stack, "/stats", user=ADMIN)
+    assert "dead: 1" in stats["text"]
+    assert "Active subscribers: 1" in stats["text"]
+    assert f"{article_id} → 3500" in stats["text"] and "not found" in stats["text"]
+
+    stack.sandbox.add_user(3500, "Late reader")  # the chat exists now
+    retried = await say(stack, f"/retry {article_id}", user=ADMIN)
+    assert "Re-queued 1" in retried["text"]
+    await wait_for(lambda: alerts(stack, 3500), what="the re-queued message")
+    nothing = await say(stack, f"/retry {article_id}", user=ADMIN)
+    assert "No dead deliveries" in nothing["text"]
+    states = {d.state for d in await stack.newswire.repo.deliveries_of(article_id)}
+    assert DeliveryState.DEAD not in states
