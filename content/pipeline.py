@@ -24,6 +24,16 @@ SUMMARY_MAX_CHARS = 600
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
+CHANNEL_PRIORITY = 0  # lower goes first
+BREAKING_PRIORITY = 5
+READER_PRIORITY = 10
+
+
+def is_breaking(article: Article) -> bool:
+    """Tagged breaking news jumps the readers' queue (after the channel posts)."""
+    return "breaking" in article.tags or "breaking-news" in article.tags
+
+
 @dataclass(frozen=True, slots=True)
 class PlanReport:
     """What planning did: which articles went out, to how many chats."""
@@ -173,6 +183,10 @@ async def plan_due(repo: Repository, *, channels: Sequence[str], now: datetime) 
             or keyword_matches(k, title=article.title, standfirst=article.standfirst, body=body)
         ]
         total += await repo.plan_deliveries(
-            article, channels=channels, keyword_matches=matched, now=now
+            article,
+            channels=channels,
+            keyword_matches=matched,
+            now=now,
+            reader_priority=BREAKING_PRIORITY if is_breaking(article) else READER_PRIORITY,
         )
     return PlanReport(tuple(due), total)

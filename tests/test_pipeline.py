@@ -261,3 +261,37 @@ async def test_missing_folder_is_an_error_not_a_crash(repo: Repository, tmp_path
     report = await scan(repo, tmp_path / "nope", T0)
     assert len(report.errors) == 1
     assert "does not exist" in report.errors[0].reason
+
+
+def _story(slug: str, tags: str) -> str:
+    return f"""---
+title: Story {slug} about the flood warning
+id: {slug}
+published: 2026-07-01 09:00
+tags: [{tags}]
+---
+
+The flood warning covers the east of the island tonight.
+"""
+
+
+async def test_breaking_news_goes_before_other_reader_messages_and_posts_interleave(
+    repo: Repository, folder: Path
+) -> None:
+    await scan(repo, folder, T0)  # the archive
+    for chat_id in (11, 12, 13):
+        await repo.upsert_chat(chat_id=chat_id, first_name=None, username=None, now=T0)
+        await repo.subscribe(chat_id=chat_id, kind=SubscriptionKind.KEYWORD, value="flood", now=T0)
+    (folder / "a.md").write_text(_story("plain-a", "weather"), encoding="utf-8")
+    (folder / "b.md").write_text(_story("plain-b", "weather"), encoding="utf-8")
+    (folder / "c.md").write_text(_story("urgent", "breaking, weather"), encoding="utf-8")
+    later = T0 + timedelta(minutes=1)
+    await scan(repo, folder, later)
+    await plan_due(repo, channels=CHANNELS, now=later)
+    order = await repo.claim_due(now=later, limit=100, worker="w")
+    kinds = [(d.kind, d.article_id) for d in order]
+    channel_posts = [k for k in kinds if k[0] is DeliveryKind.CHANNEL]
+    assert kinds[: len(channel_posts)] == channel_posts  # every channel post first
+    readers = [a for kind, a in kinds if kind is DeliveryKind.READER]
+    assert readers[:3] == ["urgent"] * 3  # then the breaking story's readers
+    assert readers[3:5] in (["plain-a", "plain-b"], ["plain-b", "plain-a"])  # then interleaved
