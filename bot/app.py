@@ -9,12 +9,13 @@ import logging
 from dataclasses import dataclass
 
 from telegram import BotCommand, Update
-from telegram.ext import ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot
 
 from bot import rendering
 from bot.config import Settings
 from bot.context import NewswireApp, NewswireContext, Services, utc_now
 from bot.delivery.pacing import PacerConfig
+from bot.delivery.transport import AiohttpRequest
 from bot.delivery.worker import DeliveryWorker, WorkerConfig
 from bot.handlers import COMMANDS, all_handlers
 from bot.jobs import scan_job
@@ -105,6 +106,7 @@ class Newswire:
         )
         self.application: NewswireApp = self._build_application()
         self._worker_task: asyncio.Task[None] | None = None
+        self._send_bot: ExtBot[None] | None = None
         self.worker: DeliveryWorker | None = None
 
     def _build_application(self) -> NewswireApp:
@@ -149,9 +151,19 @@ class Newswire:
                 job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1},
             )
         if self.role.sends:
+            # The worker sends through its own bot with a lighter transport (see transport.py).
+            self._send_bot = ExtBot(
+                self.endpoint.token,
+                base_url=self.endpoint.base_url,
+                base_file_url=self.endpoint.base_file_url,
+                request=AiohttpRequest(
+                    connection_pool_size=max(8, self.settings.worker_concurrency * 2)
+                ),
+            )
+            await self._send_bot.initialize()
             self.worker = DeliveryWorker(
                 repo=self.repo,
-                bot=app.bot,
+                bot=self._send_bot,
                 render=self._render,
                 clock=self.services.clock,
                 wakeup=self.services.outbox_wakeup,
@@ -175,4 +187,6 @@ class Newswire:
         if app.running:
             await app.stop()
         await app.shutdown()
+        if self._send_bot is not None:
+            await self._send_bot.shutdown()
         await self.repo.close()

@@ -106,6 +106,7 @@ class DeliveryWorker:
         self._recent_floods: list[tuple[float, str]] = []
         self._sent_buffer: list[tuple[int, int, datetime]] = []
         self._horizon = 0.0  # end of the last global slot this worker reserved
+        self._next_local = 0.0  # earliest next send from this worker, by actual send times
         self._next_maintenance = 0.0
         self._stopping = asyncio.Event()
         self.sent = 0
@@ -215,6 +216,15 @@ class DeliveryWorker:
         if delay > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), delay)
+        if not self._stopping.is_set():
+            # Keep the spacing between actual sends too: after a stall of the event loop,
+            # late sends must not go out back to back (a window would see a burst).
+            wall = time.time()
+            start = max(wall, self._next_local)
+            self._next_local = start + self.pacing.global_interval
+            if start > wall:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), start - wall)
         if self._stopping.is_set():
             # Not sent yet: back to the queue for whoever runs next.
             now = self.clock()

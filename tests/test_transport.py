@@ -1,0 +1,75 @@
+"""The worker's aiohttp transport under PTB: same errors as PTB's own transport gives."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.delivery.policy import Verdict, classify
+from bot.delivery.transport import AiohttpRequest
+from bot.sandbox import Limits, Sandbox, SandboxServer
+
+TOKEN = "123456:transport-test-token-aaaaaaaaaaaaaa"
+READER = 1001
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[tuple[Sandbox, Bot]]:
+    box = Sandbox(bot_token=TOKEN, limits=Limits(private_burst=2))
+    box.add_user(READER, "Reader")
+    server = SandboxServer(box, port=0)
+    await server.start()
+    bot = Bot(
+        TOKEN,
+        base_url=server.api_base_url,
+        base_file_url=server.file_base_url,
+        request=AiohttpRequest(read_timeout=0.5),
+    )
+    await bot.initialize()
+    try:
+        yield box, bot
+    finally:
+        await bot.shutdown()
+        await server.stop()
+
+
+async def test_sends_html_with_a_keyboard(sandbox: tuple[Sandbox, Bot]) -> None:
+    box, bot = sandbox
+    message = await bot.send_message(READER, "<b>bold</b> &amp; plain", parse_mode="HTML")
+    assert message.message_id > 0
+    (sent,) = box.bot_messages(READER)
+    assert sent["text"] == "bold & plain"
+    assert sent["entities"][0]["type"] == "bold"
+
+
+async def test_maps_every_failure_like_ptb(sandbox: tuple[Sandbox, Bot]) -> None:
+    box, bot = sandbox
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
+        await bot.send_message(READER, "<p>x</p>", parse_mode="HTML")
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.send_message(999_999, "x")
+    await bot.send_message(READER, "one")
+    await bot.send_message(READER, "two")
+    with pytest.raises(RetryAfter) as flood:
+        await bot.send_message(READER, "three")
+    assert classify(flood.value).verdict is Verdict.FLOOD
+    box.block_bot(READER)
+    with pytest.raises(Forbidden, match=r"(?i)blocked"):
+        await bot.send_message(READER, "four")
+
+
+async def test_server_errors_and_slow_answers(sandbox: tuple[Sandbox, Bot]) -> None:
+    box, bot = sandbox
+    box.limits.enforce = False
+    box.update_faults({"error_rate": 1.0, "seed": 1})
+    with pytest.raises(NetworkError) as server_error:
+        await bot.send_message(READER, "x")
+    assert not isinstance(server_error.value, BadRequest)
+    assert classify(server_error.value).verdict is Verdict.TRANSIENT
+    box.update_faults({"error_rate": 0.0, "slow_rate": 1.0, "slow_seconds": 2.0})
+    with pytest.raises(TimedOut) as slow:
+        await bot.send_message(READER, "y")
+    assert classify(slow.value).verdict is Verdict.TRANSIENT
