@@ -6,6 +6,9 @@ the per-chat limits live here, in the worker that holds the chat's deliveries.
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections import deque
 from dataclasses import dataclass, field
 
 GLOBAL_SCOPE = "global"
@@ -89,3 +92,34 @@ class ChatPacer:
     def forget_idle(self, now: float) -> None:
         """Drop chats whose limiter is back at rest, so memory stays bounded."""
         self._chats = {k: r for k, r in self._chats.items() if r.tat > now}
+
+
+@dataclass
+class _Send:
+    end: float | None = None  # when the answer came back (the server had counted it by then)
+
+
+class SendWindow:
+    """At most `cap` sends in any `span` seconds as the server counts them, whatever the jitter.
+
+    A send may start only once the `cap`-th send before it has been answered at least `span`
+    ago: the server saw that one before its answer, and sees this one after it starts, so no
+    window of `span` holds both. Costs only the round trip per `cap` sends.
+    """
+
+    def __init__(self, cap: int, span: float = 1.0) -> None:
+        self.cap = max(1, cap)
+        self.span = span + 0.002
+        self._sends: deque[_Send] = deque(maxlen=self.cap)
+
+    async def enter(self) -> _Send:
+        """Wait for room; the caller sets `.end` on the returned record when answered."""
+        while len(self._sends) == self.cap:
+            oldest = self._sends[0]
+            wait = 0.002 if oldest.end is None else oldest.end + self.span - time.time()
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
+        record = _Send()
+        self._sends.append(record)
+        return record

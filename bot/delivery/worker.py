@@ -23,7 +23,7 @@ from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.delivery.pacing import GLOBAL_SCOPE, ChatPacer, PacerConfig
+from bot.delivery.pacing import GLOBAL_SCOPE, ChatPacer, PacerConfig, SendWindow
 from bot.delivery.policy import Outcome, Verdict, backoff, classify
 from bot.rendering import Rendered, plain_text
 from content.models import Article, Delivery, DeliveryKind
@@ -107,6 +107,7 @@ class DeliveryWorker:
         self._sent_buffer: list[tuple[int, int, datetime]] = []
         self._horizon = 0.0  # end of the last global slot this worker reserved
         self._next_local = 0.0  # earliest next send from this worker, by actual send times
+        self._window = SendWindow(int(self.pacing.global_per_second))
         self._next_maintenance = 0.0
         self._stopping = asyncio.Event()
         self.sent = 0
@@ -237,6 +238,7 @@ class DeliveryWorker:
             )
             return
         async with self._slots:
+            record = await self._window.enter()
             try:
                 await self._send(delivery)
             except Exception:
@@ -251,6 +253,8 @@ class DeliveryWorker:
                     error="internal error",
                     now=now,
                 )
+            finally:
+                record.end = time.time()
 
     async def _send(self, delivery: Delivery) -> None:
         article = await self._article(delivery.article_id)

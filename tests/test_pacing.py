@@ -1,0 +1,52 @@
+"""Pacing: GCRA rates, per-chat limits and the send window, with times passed in."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.delivery.pacing import ChatPacer, PacerConfig, Rate, SendWindow, is_group_chat
+
+
+def test_rate_spaces_sends_and_allows_its_burst() -> None:
+    rate = Rate(per_second=2.0, burst=3)
+    times = []
+    for _ in range(6):
+        at = rate.earliest(0.0)
+        rate.take(at)
+        times.append(at)
+    assert times[:3] == [0.0, 0.0, 0.0]  # the burst
+    assert times[3:] == [0.5, 1.0, 1.5]  # then the rate
+
+
+def test_chat_pacer_limits_private_chats_and_channels_differently() -> None:
+    pacer = ChatPacer(PacerConfig(safety=1.0))
+    assert is_group_chat("@channel") and is_group_chat("-100123") and not is_group_chat("42")
+    pacer.take("42", 10.0)
+    pacer.take("@channel", 10.0)
+    assert pacer.ready_at("42", 10.0) == 11.0  # one a second
+    assert pacer.ready_at("@channel", 10.0) == 13.0  # twenty a minute, evenly spaced
+    pacer.penalize_chat("42", 40.0)
+    assert pacer.ready_at("42", 10.0) == 40.0
+    pacer.pause_all(50.0)
+    assert pacer.ready_at("7", 10.0) == 50.0
+    pacer.forget_idle(45.0)
+    assert pacer.ready_at("42", 45.0) == 50.0  # forgotten chats start fresh, pause holds
+
+
+async def test_send_window_never_lets_cap_plus_one_sends_into_one_span() -> None:
+    window = SendWindow(cap=5, span=0.05)
+    starts: list[float] = []
+    ends: list[float] = []
+
+    async def send(n: int) -> None:
+        record = await window.enter()
+        starts.append(time.time())
+        await asyncio.sleep(0.001 * (n % 3))  # uneven round trips
+        record.end = time.time()
+        ends.append(record.end)
+
+    await asyncio.gather(*(send(n) for n in range(30)))
+    starts.sort()
+    for first, later in zip(starts, starts[5:], strict=False):
+        assert later - first >= 0.05  # a sixth start is always a full span after the first
