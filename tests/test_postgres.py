@@ -164,6 +164,7 @@ async def test_two_workers_share_the_outbox_and_the_limit(stack: Stack, content_
             )
 
         await wait_for(delivered, timeout=30, what="every reader's message")
+        await wait_for(lambda: channel_posts(stack), what="the channel post")
         assert stack.sandbox.counters.get("429", 0) == before
         for reader in readers:
             assert (
