@@ -20,7 +20,7 @@ from bot.delivery.worker import DeliveryWorker, WorkerConfig
 from bot.handlers import COMMANDS, all_handlers
 from bot.jobs import scan_job
 from bot.notify import AdminNotifier
-from content.models import Article, Delivery, DeliveryKind
+from content.models import Article, DeliveryKind
 from content.storage import Repository
 from content.summarizing import ExtractiveSummarizer, OpenAISummarizer, Summarizer
 
@@ -125,9 +125,9 @@ class Newswire:
         application.add_error_handler(_on_error)
         return application
 
-    def _render(self, article: Article, delivery: Delivery) -> rendering.Rendered:
+    def _render(self, article: Article, kind: DeliveryKind) -> rendering.Rendered:
         username = self.application.bot.username
-        if delivery.kind is DeliveryKind.CHANNEL:
+        if kind is DeliveryKind.CHANNEL:
             return rendering.channel_post(article, bot_username=username)
         return rendering.reader_alert(article, zone=self.services.zone, reason=None)
 

@@ -31,7 +31,7 @@ from content.storage import Repository
 
 log = logging.getLogger(__name__)
 
-Renderer = Callable[[Article, Delivery], Rendered]
+Renderer = Callable[[Article, DeliveryKind], Rendered]
 Notifier = Callable[[str], Awaitable[None]]
 
 # Workers alive in this process: a claim by a worker of this pid that is not here is stale.
@@ -103,6 +103,7 @@ class DeliveryWorker:
         self._slots = asyncio.Semaphore(self.config.concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._articles: OrderedDict[str, Article | None] = OrderedDict()
+        self._renders: dict[tuple[str, DeliveryKind], Rendered] = {}
         self._recent_floods: list[tuple[float, str]] = []
         self._sent_buffer: list[tuple[int, int, datetime]] = []
         self._horizon = 0.0  # end of the last global slot this worker reserved
@@ -212,6 +213,16 @@ class DeliveryWorker:
             self._articles.popitem(last=False)
         return article
 
+    def _rendered(self, article: Article, kind: DeliveryKind) -> Rendered:
+        """Each post is rendered once per kind, not once per recipient."""
+        key = (article.id, kind)
+        rendered = self._renders.get(key)
+        if rendered is None:
+            rendered = self._renders[key] = self.render(article, kind)
+            if len(self._renders) > 256:
+                self._renders.pop(next(iter(self._renders)))
+        return rendered
+
     async def _deliver(self, delivery: Delivery, at: float) -> None:
         delay = at - time.time()
         if delay > 0:
@@ -263,7 +274,7 @@ class DeliveryWorker:
                 delivery_id=delivery.id, error="article not found", now=self.clock()
             )
             return
-        rendered = self.render(article, delivery)
+        rendered = self._rendered(article, delivery.kind)
         try:
             message_id = await self._post(delivery.chat_id, rendered, as_html=True)
         except TelegramError as exc:
