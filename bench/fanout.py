@@ -649,15 +649,27 @@ async def scenario_a(ctx: Context) -> None:
 
 async def scenario_b(ctx: Context) -> None:
     n = ctx.size("b")
-    async with sandbox_running(ctx.procs, ctx.http, n) as sandbox:
-        ours = await run_ours(ctx.procs, sandbox, ctx.workdir("b"), audience=n, rate=30, paid=True)
-    ok = (ours.rate or 0) >= 900 and ours.lost == 0
-    line(
-        "b",
-        "ours",
-        f"{fmt_rate(ours)}, {fmt_common(ours)}, {ours.elapsed:.1f}s,"
-        f" worker peak RSS {ours.extra['worker_rss_mb']:.0f} MB [target ≥900/s: {verdict(ok)}]",
-    )
+    # One worker process is CPU-bound near 750-800/s here (PTB's per-send cost); the outbox
+    # is shared, so the second core takes a second worker. Both figures are printed.
+    for workers in (1, 2):
+        async with sandbox_running(ctx.procs, ctx.http, n) as sandbox:
+            ours = await run_ours(
+                ctx.procs,
+                sandbox,
+                ctx.workdir(f"b{workers}"),
+                audience=n,
+                rate=30,
+                paid=True,
+                workers=workers,
+            )
+        ok = (ours.rate or 0) >= 900 and ours.lost == 0
+        line(
+            "b",
+            f"ours ×{workers}",
+            f"{fmt_rate(ours)}, {fmt_common(ours)}, {ours.elapsed:.1f}s,"
+            f" worker peak RSS {ours.extra['worker_rss_mb']:.0f} MB"
+            f" [target ≥900/s: {verdict(ok)}]",
+        )
     async with sandbox_running(ctx.procs, ctx.http, n) as sandbox:
         base = await run_baseline(sandbox, n, paid=True, limit=1000)
     line(
