@@ -50,3 +50,13 @@ async def test_send_window_never_lets_cap_plus_one_sends_into_one_span() -> None
     starts.sort()
     for first, later in zip(starts, starts[5:], strict=False):
         assert later - first >= 0.05  # a sixth start is always a full span after the first
+
+
+async def test_send_window_is_not_stalled_by_one_unanswered_send() -> None:
+    window = SendWindow(cap=2, span=0.05, stale=0.05)
+    await window.enter()  # never answered (a slow reply)
+    answered = await window.enter()
+    answered.end = time.time()
+    started = time.time()
+    await asyncio.wait_for(window.enter(), timeout=2.0)  # proceeds, later than stale + span
+    assert time.time() - started >= 0.05

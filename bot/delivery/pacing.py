@@ -96,30 +96,38 @@ class ChatPacer:
 
 @dataclass
 class _Send:
+    start: float
     end: float | None = None  # when the answer came back (the server had counted it by then)
 
 
 class SendWindow:
-    """At most `cap` sends in any `span` seconds as the server counts them, whatever the jitter.
+    """At most `cap` sends in any `span` seconds as the server counts them, despite jitter.
 
-    A send may start only once the `cap`-th send before it has been answered at least `span`
-    ago: the server saw that one before its answer, and sees this one after it starts, so no
-    window of `span` holds both. Costs only the round trip per `cap` sends.
+    A send may start only once the `cap`-th send before it was answered at least `span` ago:
+    the server counted that one before answering, and counts this one after it starts, so no
+    window of `span` holds both. A send still unanswered after `stale` seconds (a slow answer)
+    is taken as counted at its start plus `stale`, so one slow reply cannot stall the rest.
     """
 
-    def __init__(self, cap: int, span: float = 1.0) -> None:
+    def __init__(self, cap: int, span: float = 1.0, stale: float = 0.25) -> None:
         self.cap = max(1, cap)
         self.span = span + 0.002
+        self.stale = stale
         self._sends: deque[_Send] = deque(maxlen=self.cap)
 
     async def enter(self) -> _Send:
         """Wait for room; the caller sets `.end` on the returned record when answered."""
         while len(self._sends) == self.cap:
             oldest = self._sends[0]
-            wait = 0.002 if oldest.end is None else oldest.end + self.span - time.time()
+            now = time.time()
+            counted = oldest.end if oldest.end is not None else oldest.start + self.stale
+            if oldest.end is None and now < oldest.start + self.stale:
+                wait = min(0.002, oldest.start + self.stale - now)
+            else:
+                wait = counted + self.span - now
             if wait <= 0:
                 break
             await asyncio.sleep(wait)
-        record = _Send()
+        record = _Send(start=time.time())
         self._sends.append(record)
         return record

@@ -22,8 +22,9 @@ class AiohttpRequest(BaseRequest):
         self,
         *,
         connection_pool_size: int = 64,
-        read_timeout: float = 10.0,
-        write_timeout: float = 10.0,
+        # PTB's own defaults, so a slow answer times out here as it would with httpx.
+        read_timeout: float = 5.0,
+        write_timeout: float = 5.0,
         connect_timeout: float = 5.0,
     ) -> None:
         self._pool_size = connection_pool_size

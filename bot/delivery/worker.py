@@ -45,6 +45,7 @@ class WorkerConfig:
     max_age: timedelta = timedelta(hours=24)  # transient failures give up after this
     idle_poll: float = 1.0  # longest sleep when nothing is due
     flush_seconds: float = 0.05  # sent results are committed in batches this often
+    flush_max: int = 32  # ... or as soon as this many are waiting
     maintenance_seconds: float = 5.0  # how often dead workers' claims are taken back
     allow_paid_broadcast: bool = False
 
@@ -282,6 +283,9 @@ class DeliveryWorker:
             return
         self._sent_buffer.append((delivery.id, message_id, self.clock()))
         self.sent += 1
+        if len(self._sent_buffer) >= self.config.flush_max:
+            # A busy loop runs the flusher late: bound what a crash could leave unrecorded.
+            await self._flush()
 
     async def _flush_loop(self) -> None:
         while True:
