@@ -107,6 +107,7 @@ class DeliveryWorker:
         self._renders: dict[tuple[str, DeliveryKind], Rendered] = {}
         self._recent_floods: list[tuple[float, str]] = []
         self._sent_buffer: list[tuple[int, int, datetime]] = []
+        self._flush_lock = asyncio.Lock()
         self._horizon = 0.0  # end of the last global slot this worker reserved
         self._next_local = 0.0  # earliest next send from this worker, by actual send times
         self._window = SendWindow(int(self.pacing.global_per_second))
@@ -293,10 +294,15 @@ class DeliveryWorker:
             await self._flush()
 
     async def _flush(self) -> None:
-        """Commit sent results in one transaction (a crash loses at most this buffer)."""
-        batch, self._sent_buffer = self._sent_buffer, []
-        if batch:
-            await self.repo.mark_sent_many(batch)
+        """Commit sent results in one transaction (a crash loses at most this buffer).
+
+        One flush at a time: senders that fill the buffer meanwhile wait here, so what a
+        kill can leave sent-but-unrecorded stays bounded (buffer + flush + in flight).
+        """
+        async with self._flush_lock:
+            batch, self._sent_buffer = self._sent_buffer, []
+            if batch:
+                await self.repo.mark_sent_many(batch)
 
     async def _post(self, chat_id: str, rendered: Rendered, *, as_html: bool) -> int:
         message = await self.bot.send_message(
