@@ -284,16 +284,9 @@ class DeliveryWorker:
             return
         self._sent_buffer.append((delivery.id, message_id, self.clock()))
         self.sent += 1
-        waiting = len(self._sent_buffer)
-        if waiting >= self.config.flush_max * 8:
-            # Commits fall behind: senders wait, so what a crash could leave sent but
-            # unrecorded (and so send twice) stays bounded.
+        if len(self._sent_buffer) >= self.config.flush_max:
+            # A busy loop runs the flusher late: bound what a crash could leave unrecorded.
             await self._flush()
-        elif waiting >= self.config.flush_max and not self._flush_lock.locked():
-            # A busy loop runs the periodic flusher late: commit now, without waiting on it.
-            task = asyncio.create_task(self._flush())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
 
     async def _flush_loop(self) -> None:
         while True:
