@@ -28,6 +28,13 @@ async def subscribe(stack: Stack, chat_id: int, keyword: str = "wallet") -> None
     await repo.subscribe(chat_id=chat_id, kind=SubscriptionKind.KEYWORD, value=keyword, now=NOW)
 
 
+async def add_readers(stack: Stack, chat_ids: list[int]) -> None:
+    """Readers who started the bot and follow the keyword "wallet"."""
+    for chat in chat_ids:
+        stack.sandbox.add_user(chat, "Reader")
+        await subscribe(stack, chat)
+
+
 def alerts(stack: Stack, chat_id: int) -> list[dict[str, Any]]:
     return [m for m in stack.sandbox.bot_messages(chat_id) if "New story" in m["text"]]
 
@@ -45,9 +52,7 @@ async def test_flood_on_one_chat_waits_for_that_chat_only(stack: Stack, content_
     stack.sandbox.limits.private_burst = 1
     stack.sandbox.limits.private_per_second = 1 / 3
     slow, other = 3001, 3002
-    for chat in (slow, other):
-        stack.sandbox.add_user(chat, "Reader")
-        await subscribe(stack, chat)
+    await add_readers(stack, [slow, other])
     write(content_dir, "one.txt", NEW_ARTICLE)
     write(content_dir, "two.txt", SECOND_ARTICLE)
     await wait_for(lambda: len(alerts(stack, other)) == 2, what="the other reader's two messages")
@@ -62,9 +67,7 @@ async def test_global_storm_pauses_everyone_then_delivers_all_once(
     stack: Stack, content_dir: Path
 ) -> None:
     readers = list(range(3100, 3110))
-    for chat in readers:
-        stack.sandbox.add_user(chat, "Reader")
-        await subscribe(stack, chat)
+    await add_readers(stack, readers)
     stack.sandbox.update_faults({"storm_seconds": 2, "storm_retry_after": 1})
     write(content_dir, "one.txt", NEW_ARTICLE)
     await wait_for(
@@ -81,9 +84,7 @@ async def test_global_storm_pauses_everyone_then_delivers_all_once(
 
 async def test_reader_who_blocks_mid_broadcast_is_dropped(stack: Stack, content_dir: Path) -> None:
     readers = list(range(3200, 3206))
-    for chat in readers:
-        stack.sandbox.add_user(chat, "Reader")
-        await subscribe(stack, chat)
+    await add_readers(stack, readers)
     stack.sandbox.block_mid_broadcast([readers[-1]], after_sends=2)
     write(content_dir, "one.txt", NEW_ARTICLE)
     await wait_for(
@@ -138,9 +139,7 @@ async def test_group_upgraded_to_supergroup_gets_the_post_at_its_new_id(
 
 async def test_server_errors_are_retried_until_delivered(stack: Stack, content_dir: Path) -> None:
     readers = list(range(3400, 3408))
-    for chat in readers:
-        stack.sandbox.add_user(chat, "Reader")
-        await subscribe(stack, chat)
+    await add_readers(stack, readers)
     stack.sandbox.update_faults({"error_rate": 0.5, "seed": 7})
     write(content_dir, "one.txt", NEW_ARTICLE)
     await wait_for(

@@ -37,14 +37,12 @@ def test_chat_pacer_limits_private_chats_and_channels_differently() -> None:
 async def test_send_window_never_lets_cap_plus_one_sends_into_one_span() -> None:
     window = SendWindow(cap=5, span=0.05)
     starts: list[float] = []
-    ends: list[float] = []
 
     async def send(n: int) -> None:
         record = await window.enter()
         starts.append(time.time())
         await asyncio.sleep(0.001 * (n % 3))  # uneven round trips
         record.end = time.time()
-        ends.append(record.end)
 
     await asyncio.gather(*(send(n) for n in range(30)))
     starts.sort()

@@ -21,12 +21,16 @@ async def topics(update: Update, context: NewswireContext) -> None:
     await reply(update, rendering.topics(await services.repo.topic_counts(now=services.clock())))
 
 
+def _forms(text: str) -> tuple[str, str]:
+    """What the reader typed, as a topic slug and as a keyword."""
+    return normalise_topic(text.lstrip("#")), " ".join(text.lower().split())
+
+
 async def _classify(context: NewswireContext, text: str) -> tuple[SubscriptionKind, str] | None:
     """A known topic (taxonomy or seen on an article) by its slug, else a keyword."""
-    slug = normalise_topic(text.lstrip("#"))
+    slug, keyword = _forms(text)
     if slug and (slug in TOPICS or await context.services.repo.known_topic(slug)):
         return SubscriptionKind.TOPIC, slug
-    keyword = " ".join(text.lower().split())
     if not re.search(r"\w", keyword) or len(keyword) > MAX_KEYWORD:
         return None
     return SubscriptionKind.KEYWORD, keyword
@@ -67,7 +71,7 @@ async def unsubscribe(update: Update, context: NewswireContext) -> None:
     assert chat is not None
     repo = context.services.repo
     removed = False
-    for value in dict.fromkeys((normalise_topic(text.lstrip("#")), " ".join(text.lower().split()))):
+    for value in dict.fromkeys(_forms(text)):
         removed = await repo.unsubscribe(chat_id=chat.id, value=value) or removed
     await reply(update, rendering.unsubscribed(text, removed=removed))
 
