@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 from pathlib import Path
@@ -99,6 +100,72 @@ async def test_restart_never_posts_twice(stack: Stack, content_dir: Path) -> Non
     )
     assert {d.state for d in deliveries} == {DeliveryState.SENT}
     assert all(d.message_id for d in deliveries)
+
+
+async def test_stop_during_a_slow_commit_still_records_the_sends(
+    stack: Stack, content_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop that lands while sent results are being committed must not lose them.
+
+    Regression: the flusher used to be cancelled at stop; a cancel inside its commit
+    dropped the batch, and the next run sent the channel post a second time.
+    """
+    repo = stack.newswire.repo
+    real = repo.mark_sent_many
+    committing = asyncio.Event()
+
+    async def slow_commit(batch: Any) -> None:
+        committing.set()
+        await asyncio.sleep(0.3)  # a slow database at the worst moment
+        await real(batch)
+
+    monkeypatch.setattr(repo, "mark_sent_many", slow_commit)
+    await say(stack, "/subscribe wallet")
+    write(content_dir, "bus.txt", NEW_ARTICLE)
+    await wait_for(lambda: channel_posts(stack), what="the channel post")
+    await wait_for(committing.is_set, what="a commit in progress")
+    await stack.restart()
+    await stack.scans(3)
+    await wait_for(
+        lambda: [m for m in stack.sandbox.bot_messages(READER) if "New story" in m["text"]],
+        what="the subscriber's message",
+    )
+    await stack.scans(2)
+    assert len(channel_posts(stack)) == 1
+    assert len([m for m in stack.sandbox.bot_messages(READER) if "New story" in m["text"]]) == 1
+
+
+async def test_a_failed_commit_of_sent_results_is_retried(
+    stack: Stack,
+    content_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A database hiccup while recording sends keeps the results and records them later."""
+    repo = stack.newswire.repo
+    real = repo.mark_sent_many
+    failures = [ConnectionError("database went away")]
+
+    async def flaky_commit(batch: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await real(batch)
+
+    monkeypatch.setattr(repo, "mark_sent_many", flaky_commit)
+    write(content_dir, "bus.txt", NEW_ARTICLE)
+    await wait_for(lambda: channel_posts(stack), what="the channel post")
+    article = (await repo.latest(limit=1, now=stack.newswire.services.clock()))[0]
+
+    async def all_sent() -> bool:
+        states = {d.state for d in await repo.deliveries_of(article.id)}
+        return states == {DeliveryState.SENT}
+
+    await wait_for(all_sent, what="the delivery recorded as sent")
+    assert not failures
+    assert "could not record sent deliveries" in caplog.text
+    await stack.restart()
+    await stack.scans(3)
+    assert len(channel_posts(stack)) == 1
 
 
 async def test_changed_file_updates_not_duplicates(stack: Stack, content_dir: Path) -> None:

@@ -113,6 +113,7 @@ class DeliveryWorker:
         self._window = SendWindow(int(self.pacing.global_per_second))
         self._next_maintenance = 0.0
         self._stopping = asyncio.Event()
+        self._flusher_done = asyncio.Event()
         self.sent = 0
 
     async def run(self) -> None:
@@ -130,9 +131,10 @@ class DeliveryWorker:
                 _, pending = await asyncio.wait(list(self._tasks), timeout=30)
                 for task in pending:
                     task.cancel()
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            # The flusher is told to stop, never cancelled: a cancel landing inside its
+            # commit would drop a batch of recorded sends (and they would go out again).
+            self._flusher_done.set()
+            await flusher
             await self._flush()
             _LIVE_WORKERS.discard(self.id)
 
@@ -289,9 +291,14 @@ class DeliveryWorker:
             await self._flush()
 
     async def _flush_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.flush_seconds)
-            await self._flush()
+        while not self._flusher_done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flusher_done.wait(), self.config.flush_seconds)
+            try:
+                await self._flush()
+            except Exception:
+                # The batch went back to the buffer; the next round tries again.
+                log.exception("could not record sent deliveries; retrying")
 
     async def _flush(self) -> None:
         """Commit sent results in one transaction (a crash loses at most this buffer).
@@ -301,8 +308,14 @@ class DeliveryWorker:
         """
         async with self._flush_lock:
             batch, self._sent_buffer = self._sent_buffer, []
-            if batch:
+            if not batch:
+                return
+            try:
                 await self.repo.mark_sent_many(batch)
+            except BaseException:
+                # Not committed: keep the results so a later flush records them.
+                self._sent_buffer[:0] = batch
+                raise
 
     async def _post(self, chat_id: str, rendered: Rendered, *, as_html: bool) -> int:
         message = await self.bot.send_message(
