@@ -149,7 +149,11 @@ class Processes:
     async def stop(self, process: asyncio.subprocess.Process, *, grace: float = 30.0) -> int:
         if process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signal.SIGTERM)
+                # Under py-spy, SIGINT reaches the whole group so the profile gets written.
+                if os.environ.get("BENCH_PYSPY"):
+                    os.killpg(process.pid, signal.SIGINT)
+                else:
+                    process.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(process.wait(), grace)
             except TimeoutError:
@@ -377,8 +381,22 @@ def worker_env(db_url: str, sandbox: Sandbox, *, rate: float, paid: bool) -> dic
 async def start_worker(
     procs: Processes, env: dict[str, str], log_path: Path
 ) -> asyncio.subprocess.Process:
+    prefix: list[str] = []
+    if os.environ.get("BENCH_PYSPY"):  # profile the worker: BENCH_PYSPY=<output prefix>
+        out = f"{os.environ['BENCH_PYSPY']}-{log_path.stem}-{time.time():.0f}.txt"
+        prefix = [
+            str(Path(sys.executable).parent / "py-spy"),
+            "record",
+            "-r",
+            "250",
+            "-f",
+            "raw",
+            "-o",
+            out,
+            "--",
+        ]
     return await procs.start(
-        sys.executable, "-m", "bot", "run", "--role", "worker", env=env, log_path=log_path
+        *prefix, sys.executable, "-m", "bot", "run", "--role", "worker", env=env, log_path=log_path
     )
 
 
@@ -616,6 +634,8 @@ class Context:
     http: aiohttp.ClientSession
     quick: bool
     root: Path
+    baseline: bool = True  # --no-baseline: only our figures (for quick iterations)
+    b_workers: tuple[int, ...] = (1, 2)
 
     def size(self, key: str) -> int:
         return max(SIZES[key] // (10 if self.quick else 1), 10)
@@ -651,7 +671,7 @@ async def scenario_b(ctx: Context) -> None:
     n = ctx.size("b")
     # One worker process is CPU-bound near 750-800/s here (PTB's per-send cost); the outbox
     # is shared, so the second core takes a second worker. Both figures are printed.
-    for workers in (1, 2):
+    for workers in ctx.b_workers:
         async with sandbox_running(ctx.procs, ctx.http, n) as sandbox:
             ours = await run_ours(
                 ctx.procs,
@@ -670,6 +690,8 @@ async def scenario_b(ctx: Context) -> None:
             f" worker peak RSS {ours.extra['worker_rss_mb']:.0f} MB"
             f" [target ≥900/s: {verdict(ok)}]",
         )
+    if not ctx.baseline:
+        return
     async with sandbox_running(ctx.procs, ctx.http, n) as sandbox:
         base = await run_baseline(sandbox, n, paid=True, limit=1000)
     line(
@@ -922,13 +944,15 @@ SCENARIOS: dict[str, Callable[[Context], Awaitable[None]]] = {
 }
 
 
-async def main_async(scenarios: list[str], quick: bool) -> int:
+async def main_async(
+    scenarios: list[str], quick: bool, *, baseline: bool = True, b_workers: tuple[int, ...] = (1, 2)
+) -> int:
     procs = Processes()
     root = Path(tempfile.mkdtemp(prefix="newswire-fanout-"))
     failures = 0
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
-            ctx = Context(procs, http, quick, root)
+            ctx = Context(procs, http, quick, root, baseline=baseline, b_workers=b_workers)
             for key in scenarios:
                 log(f"scenario {key}")
                 try:
@@ -992,6 +1016,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenarios", default="a,b,c,d,e,f")
     parser.add_argument("--quick", action="store_true", help="audiences ÷ 10 (smoke run)")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="(b) only: skip the AIORateLimiter run"
+    )
+    parser.add_argument("--b-workers", default="1,2", help="(b): worker counts to run")
     args = parser.parse_args()
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in SCENARIOS]
@@ -1002,7 +1030,10 @@ def main() -> int:
         f" {os.cpu_count()} CPUs, {'quick' if args.quick else 'full'} sizes",
         flush=True,
     )
-    return asyncio.run(main_async(chosen, args.quick))
+    b_workers = tuple(int(w) for w in args.b_workers.split(",") if w.strip())
+    return asyncio.run(
+        main_async(chosen, args.quick, baseline=not args.no_baseline, b_workers=b_workers)
+    )
 
 
 if __name__ == "__main__":

@@ -9,13 +9,13 @@ import logging
 from dataclasses import dataclass
 
 from telegram import BotCommand, Update
-from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot
+from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot import rendering
 from bot.config import Settings
 from bot.context import NewswireApp, NewswireContext, Services, utc_now
 from bot.delivery.pacing import PacerConfig
-from bot.delivery.transport import AiohttpRequest
+from bot.delivery.transport import AiohttpRequest, DeliveryBot
 from bot.delivery.worker import DeliveryWorker, WorkerConfig
 from bot.handlers import COMMANDS, all_handlers
 from bot.jobs import scan_job
@@ -106,7 +106,7 @@ class Newswire:
         )
         self.application: NewswireApp = self._build_application()
         self._worker_task: asyncio.Task[None] | None = None
-        self._send_bot: ExtBot[None] | None = None
+        self._send_bot: DeliveryBot | None = None
         self.worker: DeliveryWorker | None = None
 
     def _build_application(self) -> NewswireApp:
@@ -152,7 +152,7 @@ class Newswire:
             )
         if self.role.sends:
             # The worker sends through its own bot with a lighter transport (see transport.py).
-            self._send_bot = ExtBot(
+            self._send_bot = DeliveryBot(
                 self.endpoint.token,
                 base_url=self.endpoint.base_url,
                 base_file_url=self.endpoint.base_file_url,

@@ -18,13 +18,14 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.delivery.pacing import GLOBAL_SCOPE, ChatPacer, PacerConfig, SendWindow
 from bot.delivery.policy import Outcome, Verdict, backoff, classify
+from bot.delivery.transport import DeliveryBot, send_payload
 from bot.rendering import Rendered, plain_text
 from content.models import Article, Delivery, DeliveryKind
 from content.storage import Repository
@@ -82,7 +83,7 @@ class DeliveryWorker:
         self,
         *,
         repo: Repository,
-        bot: Bot,
+        bot: DeliveryBot,
         render: Renderer,
         clock: Callable[[], datetime],
         wakeup: asyncio.Event,
@@ -103,8 +104,9 @@ class DeliveryWorker:
         self.id = f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._slots = asyncio.Semaphore(self.config.concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._on_wire: set[asyncio.Task[None]] = set()  # past their turn: never cancelled
         self._articles: OrderedDict[str, Article | None] = OrderedDict()
-        self._renders: dict[tuple[str, DeliveryKind], Rendered] = {}
+        self._renders: dict[tuple[str, DeliveryKind], tuple[Rendered, dict[str, Any]]] = {}
         self._recent_floods: list[tuple[float, str]] = []
         self._sent_buffer: list[tuple[int, int, datetime]] = []
         self._flush_lock = asyncio.Lock()
@@ -125,9 +127,12 @@ class DeliveryWorker:
                 await self._maintain()
                 await self._fill()
         finally:
+            # Sends still waiting for their turn are dropped here (their rows go back below);
+            # sends already on the wire finish and are recorded: a clean stop never leaves a
+            # message sent but unrecorded (the cause of duplicates).
+            for task in self._tasks - self._on_wire:
+                task.cancel()
             if self._tasks:
-                # Sends already on the wire finish and are recorded: a clean stop never
-                # leaves a message sent but unrecorded (the cause of duplicates).
                 _, pending = await asyncio.wait(list(self._tasks), timeout=30)
                 for task in pending:
                     task.cancel()
@@ -136,6 +141,8 @@ class DeliveryWorker:
             self._flusher_done.set()
             await flusher
             await self._flush()
+            # Whatever this worker still holds was never sent: back to the queue, now.
+            await self.repo.reclaim(now=self.clock(), dead_workers=[self.id])
             _LIVE_WORKERS.discard(self.id)
 
     def stop(self) -> None:
@@ -217,42 +224,47 @@ class DeliveryWorker:
             self._articles.popitem(last=False)
         return article
 
-    def _rendered(self, article: Article, kind: DeliveryKind) -> Rendered:
-        """Each post is rendered once per kind, not once per recipient."""
+    def _rendered(self, article: Article, kind: DeliveryKind) -> tuple[Rendered, dict[str, Any]]:
+        """Each post is rendered and serialised once per kind, not once per recipient."""
         key = (article.id, kind)
-        rendered = self._renders.get(key)
-        if rendered is None:
-            rendered = self._renders[key] = self.render(article, kind)
+        prepared = self._renders.get(key)
+        if prepared is None:
+            rendered = self.render(article, kind)
+            payload = self._payload(rendered, as_html=True)
+            prepared = self._renders[key] = (rendered, payload)
             if len(self._renders) > 256:
                 self._renders.pop(next(iter(self._renders)))
-        return rendered
+        return prepared
+
+    def _payload(self, rendered: Rendered, *, as_html: bool) -> dict[str, Any]:
+        return send_payload(
+            rendered.html if as_html else plain_text(rendered.html),
+            parse_mode=ParseMode.HTML.value if as_html else None,
+            keyboard=rendered.keyboard,
+            allow_paid_broadcast=self.config.allow_paid_broadcast,
+        )
 
     async def _deliver(self, delivery: Delivery, at: float) -> None:
+        # Waiting for the turn is plain sleeping (no timers per send: at 1000/s they cost);
+        # a stop cancels the sends still waiting, and the rows go back to the queue.
         delay = at - time.time()
         if delay > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), delay)
-        if not self._stopping.is_set():
-            # Keep the spacing between actual sends too: after a stall of the event loop,
-            # late sends must not go out back to back (a window would see a burst).
-            wall = time.time()
-            start = max(wall, self._next_local)
-            self._next_local = start + self.pacing.global_interval
-            if start > wall:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), start - wall)
+            await asyncio.sleep(delay)
+        # Keep the spacing between actual sends too: after a stall of the event loop,
+        # late sends must not go out back to back (a window would see a burst).
+        wall = time.time()
+        start = max(wall, self._next_local)
+        self._next_local = start + self.pacing.global_interval
+        if start > wall:
+            await asyncio.sleep(start - wall)
+        await self._slots.acquire()
         if self._stopping.is_set():
-            # Not sent yet: back to the queue for whoever runs next.
-            now = self.clock()
-            await self.repo.mark_retry(
-                delivery_id=delivery.id,
-                at=now,
-                error="worker stopped",
-                now=now,
-                count_attempt=False,
-            )
-            return
-        async with self._slots:
+            self._slots.release()
+            return  # not sent: the stop hands the row back
+        task = asyncio.current_task()
+        assert task is not None
+        self._on_wire.add(task)
+        try:
             record = await self._window.enter()
             try:
                 await self._send(delivery)
@@ -270,6 +282,9 @@ class DeliveryWorker:
                 )
             finally:
                 record.end = time.time()
+        finally:
+            self._on_wire.discard(task)
+            self._slots.release()
 
     async def _send(self, delivery: Delivery) -> None:
         article = await self._article(delivery.article_id)
@@ -278,9 +293,9 @@ class DeliveryWorker:
                 delivery_id=delivery.id, error="article not found", now=self.clock()
             )
             return
-        rendered = self._rendered(article, delivery.kind)
+        rendered, payload = self._rendered(article, delivery.kind)
         try:
-            message_id = await self._post(delivery.chat_id, rendered, as_html=True)
+            message_id = await self.bot.send_prepared(_chat_arg(delivery.chat_id), payload)
         except TelegramError as exc:
             await self._apply(delivery, article, rendered, classify(exc))
             return
@@ -316,17 +331,6 @@ class DeliveryWorker:
                 # Not committed: keep the results so a later flush records them.
                 self._sent_buffer[:0] = batch
                 raise
-
-    async def _post(self, chat_id: str, rendered: Rendered, *, as_html: bool) -> int:
-        message = await self.bot.send_message(
-            chat_id=_chat_arg(chat_id),
-            text=rendered.html if as_html else plain_text(rendered.html),
-            parse_mode=ParseMode.HTML if as_html else None,
-            reply_markup=rendered.keyboard,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-            allow_paid_broadcast=self.config.allow_paid_broadcast or None,
-        )
-        return message.message_id
 
     async def _apply(
         self, delivery: Delivery, article: Article, rendered: Rendered, outcome: Outcome
@@ -372,7 +376,9 @@ class DeliveryWorker:
                 outcome.reason,
             )
             try:
-                message_id = await self._post(delivery.chat_id, rendered, as_html=False)
+                message_id = await self.bot.send_prepared(
+                    _chat_arg(delivery.chat_id), self._payload(rendered, as_html=False)
+                )
             except TelegramError as exc:
                 await self._apply_transient(delivery, classify(exc).reason, now)
                 return
