@@ -58,3 +58,22 @@ async def test_send_window_is_not_stalled_by_one_unanswered_send() -> None:
     started = time.time()
     await asyncio.wait_for(window.enter(), timeout=2.0)  # proceeds, later than stale + span
     assert time.time() - started >= 0.05
+
+
+async def test_send_window_shrunk_to_a_share_holds_the_smaller_cap() -> None:
+    """With a peer worker, a window resized to half the limit allows half as many a span."""
+    window = SendWindow(cap=6, span=0.05)
+    window.resize(3)
+    starts: list[float] = []
+
+    async def send() -> None:
+        record = await window.enter()
+        starts.append(time.time())
+        record.end = time.time()
+
+    await asyncio.gather(*(send() for _ in range(12)))
+    starts.sort()
+    for first, later in zip(starts, starts[3:], strict=False):
+        assert later - first >= 0.05  # a fourth start waits a full span: the cap is now 3
+    window.resize(6)
+    assert window.cap == 6

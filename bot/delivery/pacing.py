@@ -115,6 +115,13 @@ class SendWindow:
         self.stale = stale
         self._sends: deque[_Send] = deque(maxlen=self.cap)
 
+    def resize(self, cap: int) -> None:
+        """Change the cap, keeping the newest sends (several workers share one limit)."""
+        cap = max(1, cap)
+        if cap != self.cap:
+            self.cap = cap
+            self._sends = deque(self._sends, maxlen=cap)
+
     async def enter(self) -> _Send:
         """Wait for room; the caller sets `.end` on the returned record when answered."""
         while len(self._sends) == self.cap:

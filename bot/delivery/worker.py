@@ -47,7 +47,8 @@ class WorkerConfig:
     idle_poll: float = 1.0  # longest sleep when nothing is due
     flush_seconds: float = 0.05  # sent results are committed in batches this often
     flush_max: int = 32  # ... or as soon as this many are waiting
-    maintenance_seconds: float = 5.0  # how often dead workers' claims are taken back
+    maintenance_seconds: float = 5.0  # how often expired leases are taken back
+    peer_check_seconds: float = 1.0  # how often the other workers are counted
     allow_paid_broadcast: bool = False
 
 
@@ -114,6 +115,7 @@ class DeliveryWorker:
         self._next_local = 0.0  # earliest next send from this worker, by actual send times
         self._window = SendWindow(int(self.pacing.global_per_second))
         self._next_maintenance = 0.0
+        self._next_peer_check = 0.0
         self._stopping = asyncio.Event()
         self._flusher_done = asyncio.Event()
         self.sent = 0
@@ -151,13 +153,21 @@ class DeliveryWorker:
         self.wakeup.set()
 
     async def _maintain(self) -> None:
-        """Take back deliveries held by dead workers or with expired leases."""
+        """Watch the other workers: share the send window, take back what the dead held."""
         now = time.time()
-        if now < self._next_maintenance:
+        if now < self._next_peer_check:
             return
-        self._next_maintenance = now + self.config.maintenance_seconds
+        self._next_peer_check = now + self.config.peer_check_seconds
         owners = await self.repo.sending_owners()
         dead = [o for o in owners if is_dead_owner(o, host=self.host)]
+        peers = {o for o in owners if o != self.id and o not in dead}
+        # The shared budget spaces the workers' slots, but a worker whose loop lags sends
+        # late, into the others' slots. Each worker's own window therefore holds only its
+        # share of the limit: together they cannot exceed it in any second.
+        self._window.resize(max(1, int(self.pacing.global_per_second) // (len(peers) + 1)))
+        if now < self._next_maintenance and not dead:
+            return
+        self._next_maintenance = now + self.config.maintenance_seconds
         taken = await self.repo.reclaim(now=self.clock(), dead_workers=dead)
         if taken:
             log.warning("re-queued %d deliveries left in flight by a stopped worker", taken)
