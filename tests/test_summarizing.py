@@ -297,3 +297,37 @@ async def test_openai_unreachable_endpoint_falls_back() -> None:
     fallback = Fallback()
     summarizer = OpenAISummarizer("http://127.0.0.1:9/v1", "m", None, timeout=2, fallback=fallback)
     assert await summarizer.summarize_async(ARTICLE) == ["Fallback summary."]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Summary: The council closed the bridge. Repairs take a year.",
+        "Here is a summary of the article:\n\nThe council closed the bridge. Repairs take a year.",
+        "**Summary:** The council closed the bridge.\n- Repairs take a year.",
+        "TL;DR - The council closed the bridge. Repairs take a year.",
+    ],
+)
+async def test_openai_answer_loses_its_label_and_preamble(
+    answer: str, endpoint: Callable[[Handler], Awaitable[str]]
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response({"choices": [{"message": {"content": answer}}]})
+
+    fallback = Fallback()
+    summarizer = OpenAISummarizer(await endpoint(handler), "m", None, fallback=fallback)
+    summary = await summarizer.summarize_async(ARTICLE, max_sentences=3)
+    assert summary == ["The council closed the bridge.", "Repairs take a year."]
+    assert fallback.calls == 0
+
+
+async def test_openai_answer_that_is_only_a_preamble_falls_back(
+    endpoint: Callable[[Handler], Awaitable[str]],
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        content = "Here is a summary of the article:"
+        return web.json_response({"choices": [{"message": {"content": content}}]})
+
+    fallback = Fallback()
+    summarizer = OpenAISummarizer(await endpoint(handler), "m", None, fallback=fallback)
+    assert await summarizer.summarize_async(ARTICLE) == ["Fallback summary."]

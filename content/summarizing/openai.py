@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,8 @@ from content.summarizing.sentences import split_sentences
 log = logging.getLogger(__name__)
 
 _MAX_ARTICLE_CHARS = 12_000  # keeps the prompt (and the bill) bounded for very long articles
+_PREAMBLE = re.compile(r"(?i)(?:sure[,!.]?\s*)?(?:here(?:'s| is)|below is)\b[^.!?]{0,80}:")
+_LABEL = re.compile(r"(?i)^(?:tl;?dr|summary|short summary|article summary)\s*[:\-–—]\s*")
 _SYSTEM_PROMPT = (
     "You are a news editor. Summarize the article for a Telegram news channel in at most {n} "
     "short, factual sentences. Use only facts from the article. No headings, no bullet points, "
@@ -119,8 +122,17 @@ def _answer_text(body: str) -> str:
     if not isinstance(content, str) or not content.strip():
         raise SummaryServiceError("empty answer")
     # Models sometimes answer with bullets or one sentence a line: make it plain prose.
-    lines = [ln.strip().lstrip("-•*").strip() for ln in content.strip().splitlines()]
-    return "\n".join(ln for ln in lines if ln)
+    lines = [ln.strip().lstrip("-•*#").strip() for ln in content.strip().splitlines()]
+    lines = [ln.replace("**", "") for ln in lines if ln]
+    # ... or announce it ("Here is a summary:", "Summary: ..."): a reader sees only the summary.
+    if lines and _PREAMBLE.fullmatch(lines[0]):
+        lines = lines[1:]
+    if lines:
+        lines[0] = _LABEL.sub("", lines[0], count=1)
+    text = "\n".join(ln for ln in lines if ln)
+    if not text:
+        raise SummaryServiceError("no summary in the answer")
+    return text
 
 
 def _redact(text: str, secret: str | None) -> str:
