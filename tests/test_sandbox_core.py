@@ -109,6 +109,16 @@ def test_channel_by_username_and_id(sandbox: Sandbox) -> None:
     assert [m["text"] for m in sandbox.messages("@newsroom")] == ["first"]
 
 
+def test_channel_by_numeric_id_keeps_that_id(sandbox: Sandbox) -> None:
+    """TELEGRAM_CHANNELS may name a private channel by id; the sandbox creates it so."""
+    channel = sandbox.add_channel("-1001987654321")
+    assert channel == -1001987654321
+    assert sandbox.add_channel("-1001987654321") == channel  # idempotent
+    post = ok(sandbox, "sendMessage", chat_id=channel, text="first")
+    assert (post["chat"]["id"], post["chat"]["type"]) == (channel, "channel")
+    assert [m["text"] for m in sandbox.messages(channel)] == ["first"]
+
+
 def test_unknown_chat_is_400(sandbox: Sandbox) -> None:
     for chat_id in ("@nobody", 424242, "not-a-chat"):
         status, body = fail(sandbox, "sendMessage", chat_id=chat_id, text="hi")

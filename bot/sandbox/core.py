@@ -308,7 +308,20 @@ class Sandbox:
             return dict(user)
 
     def add_channel(self, username: str, title: str | None = None) -> int:
-        """Create (or find) a channel where the bot is an administrator."""
+        """Create (or find) a channel where the bot is an administrator.
+
+        `username` is "@name", or a numeric id such as "-1001234567890" (a private channel,
+        as TELEGRAM_CHANNELS may name one): that channel gets exactly this id.
+        """
+        if username.lstrip("-").isdigit():
+            chat_id = int(username)
+            with self._lock:
+                if chat_id not in self._chats:
+                    self._chats[chat_id] = _Chat(
+                        id=chat_id, type="channel", title=title or f"Channel {chat_id}"
+                    )
+                    self._touch_chat(chat_id)
+            return chat_id
         name = username.lstrip("@")
         with self._lock:
             existing = self._usernames.get(name.lower())
