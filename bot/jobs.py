@@ -26,11 +26,16 @@ async def scan_and_plan(services: Services, notifier: AdminNotifier | None = Non
         if notifier is not None:
             await notifier.send(f"Skipped article file {error.source}: {error.reason}")
     if report.new or report.updated:
-        log.info("articles: %d new, %d updated", len(report.new), len(report.updated))
+        log.info(
+            "articles: %d new, %d updated (%d channel posts to edit)",
+            len(report.new),
+            len(report.updated),
+            report.edits,
+        )
     plan = await plan_due(services.repo, channels=services.channels, now=now)
     for article in plan.articles:
         log.info("publishing %s “%s”", article.id, article.title)
-    if plan.deliveries:
+    if plan.deliveries or report.edits:
         services.outbox_wakeup.set()
     services.scan_count += 1
     return plan.deliveries

@@ -17,6 +17,11 @@ def make_article_id(key: str) -> str:
     return hashlib.blake2b(key.encode("utf-8"), digest_size=6).hexdigest()
 
 
+def headline_id(title: str, published: datetime | None) -> str:
+    """The id of an article that names none: from its headline and publication time."""
+    return make_article_id(f"{title}|{published.isoformat() if published else ''}")
+
+
 class BlockKind(enum.Enum):
     HEADING = "heading"
     PARAGRAPH = "paragraph"
@@ -132,5 +137,6 @@ class IngestReport:
 
     new: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    edits: int = 0  # channel posts queued to be edited because their story changed
     unchanged: int = 0
     errors: list[ArticleParseError] = field(default_factory=list)

@@ -11,7 +11,7 @@ from datetime import datetime, tzinfo
 from functools import partial
 from pathlib import Path
 
-from content.models import Article, ArticleParseError, IngestReport
+from content.models import Article, ArticleParseError, IngestReport, headline_id
 from content.parsing import SUPPORTED_SUFFIXES, parse_bytes
 from content.storage import Repository, SourceFileState, UpsertOutcome
 from content.summarizing import Summarizer, fit_summary
@@ -148,6 +148,9 @@ async def scan_folder(
             report.errors.append(exc)
             await record(article_id=None, error=exc.reason)
             continue
+        stored = await _stored_version(repo, previous, article)
+        if stored is not None:
+            article = replace(article, id=stored.id)
         outcome = await repo.upsert_article(article, now=now)
         if outcome is UpsertOutcome.NEW:
             report.new.append(article.id)
@@ -156,12 +159,42 @@ async def scan_folder(
                 await repo.mark_archived(article.id, now=now)
         elif outcome is UpsertOutcome.UPDATED:
             report.updated.append(article.id)
+            if stored is not None and _post_of(stored) != _post_of(article):
+                report.edits += await repo.requeue_channel_edits(article.id, now=now)
         else:
             report.unchanged += 1
         await record(article_id=article.id, error=None)
     if first_run:
         await repo.set_meta(ARCHIVE_DONE_KEY, now.isoformat())
     return report
+
+
+async def _stored_version(
+    repo: Repository, previous: SourceFileState | None, article: Article
+) -> Article | None:
+    """The stored article that this parse is a new version of, if any.
+
+    The same id: that article. Otherwise, when the file names no id (the id comes from the
+    headline) and held another article before with the same publication time, that one:
+    a corrected headline is the same story, to be updated, not a new one to post again.
+    A new headline *and* a new time in the same file is a new story.
+    """
+    current = await repo.get_article(article.id)
+    if current is not None:
+        return current
+    if previous is None or previous.article_id is None or article.published is None:
+        return None
+    if article.id != headline_id(article.title, article.published):
+        return None  # the file names its id (front matter id or url): a new id is meant
+    old = await repo.get_article(previous.article_id)
+    if old is not None and old.published == article.published:
+        return old
+    return None
+
+
+def _post_of(article: Article) -> tuple[object, ...]:
+    """What a channel post shows: when this changes, sent posts are edited."""
+    return (article.title, article.summary, article.topics, article.url, article.image)
 
 
 async def plan_due(repo: Repository, *, channels: Sequence[str], now: datetime) -> PlanReport:

@@ -179,6 +179,79 @@ async def test_changed_file_updates_not_duplicates(stack: Stack, content_dir: Pa
     assert len(channel_posts(stack)) == 1
 
 
+async def test_corrected_headline_edits_the_channel_post_in_place(
+    stack: Stack, content_dir: Path
+) -> None:
+    """An editor fixes a typo in the headline: the post is edited, nobody is sent it twice."""
+    typo = NEW_ARTICLE.replace("Bus captain praised", "Bus captian praised")
+    await say(stack, "/subscribe wallet")
+    write(content_dir, "bus.txt", typo)
+    await wait_for(
+        lambda: [m for m in stack.sandbox.bot_messages(READER) if "New story" in m["text"]],
+        what="the subscriber's message",
+    )
+    post = channel_posts(stack)[0]
+    assert "captian" in post["text"] and not post["edited"]
+    count = await stack.newswire.repo.article_count()
+    write(content_dir, "bus.txt", NEW_ARTICLE)
+
+    def edited() -> list[dict[str, Any]]:
+        return [m for m in channel_posts(stack) if m["edited"] and "Bus captain" in m["text"]]
+
+    await wait_for(edited, what="the channel post edited")
+    await stack.scans(2)
+    posts = channel_posts(stack)
+    assert len(posts) == 1 and posts[0]["message_id"] == post["message_id"]
+    assert "captian" not in posts[0]["text"]
+    assert posts[0]["reply_markup"] == post["reply_markup"]  # same story, same buttons
+    assert await stack.newswire.repo.article_count() == count  # the same article, updated
+    alerts = [m for m in stack.sandbox.bot_messages(READER) if "New story" in m["text"]]
+    assert len(alerts) == 1
+
+
+async def test_new_story_in_an_old_file_is_a_new_post(stack: Stack, content_dir: Path) -> None:
+    """A new headline *and* a new time in the same file: a new story, posted as such."""
+    write(content_dir, "bus.txt", NEW_ARTICLE)
+    await wait_for(lambda: channel_posts(stack), what="the first post")
+    other = NEW_ARTICLE.replace("Bus captain praised", "Cabby praised").replace(
+        "09:30 AM", "11:45 AM"
+    )
+    write(content_dir, "bus.txt", other)
+    await wait_for(lambda: len(channel_posts(stack)) == 2, what="the second post")
+    first, second = channel_posts(stack)
+    assert "Bus captain" in first["text"] and not first["edited"]
+    assert "Cabby" in second["text"]
+
+
+async def test_edit_of_a_deleted_channel_post_gives_up_and_tells_the_editor(
+    stack: Stack, content_dir: Path
+) -> None:
+    write(content_dir, "bus.txt", NEW_ARTICLE)
+    await wait_for(lambda: channel_posts(stack), what="the channel post")
+    post = channel_posts(stack)[0]
+    status, _ = stack.sandbox.call(
+        "deleteMessage", {"chat_id": post["chat_id"], "message_id": post["message_id"]}
+    )
+    assert status == 200
+    write(content_dir, "bus.txt", NEW_ARTICLE.replace("Bus captain praised", "Bus driver praised"))
+
+    def told() -> list[dict[str, Any]]:
+        return [
+            m
+            for m in stack.sandbox.bot_messages(ADMIN)
+            if "Could not update the post" in m["text"] and "to edit not found" in m["text"]
+        ]
+
+    await wait_for(told, what="the editor's notice")
+    assert channel_posts(stack) == []  # not posted again
+    article = (await stack.newswire.repo.latest(limit=1, now=stack.newswire.services.clock()))[0]
+    [channel] = [
+        d for d in await stack.newswire.repo.deliveries_of(article.id) if d.chat_id == CHANNEL
+    ]
+    assert channel.state is DeliveryState.DEAD
+    assert "message to edit not found" in (channel.last_error or "").lower()
+
+
 async def _search_has(stack: Stack, word: str) -> bool:
     hits = await stack.newswire.repo.search(word, limit=5, now=stack.newswire.services.clock())
     return bool(hits)

@@ -295,3 +295,71 @@ async def test_breaking_news_goes_before_other_reader_messages_and_posts_interle
     readers = [a for kind, a in kinds if kind is DeliveryKind.READER]
     assert readers[:3] == ["urgent"] * 3  # then the breaking story's readers
     assert readers[3:5] in (["plain-a", "plain-b"], ["plain-b", "plain-a"])  # then interleaved
+
+
+STORY = """Night bus service extended to Punggol from August
+
+Commuters in the north-east will get later buses.
+
+Jo Lim | July 01, 2026, 10:00 AM
+
+The night bus service will run to Punggol from August, the operator said on Wednesday.
+
+Buses will leave the city every 20 minutes between midnight and 2am.
+
+Fares stay the same as for the day service.
+"""
+
+
+async def _published_story(repo: Repository, folder: Path) -> tuple[str, Path]:
+    """A story that was posted: its channel delivery is sent, with a message id."""
+    await scan(repo, folder, T0)  # the archive
+    path = folder / "bus.txt"
+    path.write_text(STORY)
+    report = await scan(repo, folder, T0 + timedelta(minutes=1))
+    [article_id] = report.new
+    await plan_due(repo, channels=CHANNELS, now=T0 + timedelta(minutes=1))
+    [claimed] = await repo.claim_due(now=T0 + timedelta(minutes=2), limit=10)
+    await repo.mark_sent_many([(claimed.id, 77, T0 + timedelta(minutes=2))])
+    return article_id, path
+
+
+async def test_corrected_headline_is_the_same_story_and_its_post_is_edited(
+    repo: Repository, folder: Path
+) -> None:
+    article_id, path = await _published_story(repo, folder)
+    path.write_text(STORY.replace("Night bus service", "Night bus services"))
+    bump_mtime(path)
+    report = await scan(repo, folder, T0 + timedelta(minutes=3))
+    assert report.new == [] and report.updated == [article_id] and report.edits == 1
+    stored = await repo.get_article(article_id)
+    assert stored is not None and stored.title.startswith("Night bus services")
+    [edit] = await repo.claim_due(now=T0 + timedelta(minutes=3), limit=10)
+    assert (edit.kind, edit.message_id) == (DeliveryKind.CHANNEL, 77)  # edit message 77
+    assert (await plan_due(repo, channels=CHANNELS, now=T0 + timedelta(minutes=3))).articles == ()
+
+
+async def test_change_that_the_post_does_not_show_edits_nothing(
+    repo: Repository, folder: Path
+) -> None:
+    article_id, path = await _published_story(repo, folder)
+    path.write_text(STORY + "\nThe operator will review the route in a year.\n")
+    bump_mtime(path)
+    report = await scan(repo, folder, T0 + timedelta(minutes=3))
+    assert report.updated == [article_id] and report.edits == 0  # summary, title unchanged
+    assert await repo.claim_due(now=T0 + timedelta(minutes=3), limit=10) == []
+
+
+async def test_new_headline_and_new_time_in_the_same_file_is_a_new_story(
+    repo: Repository, folder: Path
+) -> None:
+    article_id, path = await _published_story(repo, folder)
+    path.write_text(
+        STORY.replace("Night bus service extended", "Night trains trialled").replace(
+            "10:00 AM", "4:00 PM"
+        )
+    )
+    bump_mtime(path)
+    report = await scan(repo, folder, T0 + timedelta(minutes=3))
+    assert len(report.new) == 1 and report.new[0] != article_id and report.edits == 0
+    assert await repo.get_article(article_id) is not None  # the first story stays

@@ -73,3 +73,14 @@ async def test_server_errors_and_slow_answers(sandbox: tuple[Sandbox, Bot]) -> N
     with pytest.raises(TimedOut) as slow:
         await bot.send_message(READER, "y")
     assert classify(slow.value).verdict is Verdict.TRANSIENT
+
+
+def test_an_edit_that_changes_nothing_is_not_a_failure() -> None:
+    from telegram.error import BadRequest
+
+    unchanged = BadRequest(
+        "Message is not modified: specified new message content and reply markup are exactly"
+        " the same as a current content and reply markup of the message"
+    )
+    assert classify(unchanged).verdict is Verdict.UNCHANGED
+    assert classify(BadRequest("Message to edit not found")).verdict is Verdict.REJECTED

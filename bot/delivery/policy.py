@@ -27,6 +27,7 @@ class Verdict(enum.Enum):
     BAD_MARKUP = "bad_markup"  # can't parse entities: resend as plain text, log an error
     TRANSIENT = "transient"  # timeouts, network errors, 5xx: back off and retry
     REJECTED = "rejected"  # any other 400: retrying would not help
+    UNCHANGED = "unchanged"  # an edit that changes nothing: the post is already right
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,8 @@ def classify(exc: TelegramError) -> Outcome:
     if isinstance(exc, BadRequest):
         if "chat not found" in lowered:
             return Outcome(Verdict.CHAT_GONE, message)
+        if "message is not modified" in lowered:
+            return Outcome(Verdict.UNCHANGED, message)
         if "can't parse entities" in lowered:
             return Outcome(Verdict.BAD_MARKUP, message)
         return Outcome(Verdict.REJECTED, message)

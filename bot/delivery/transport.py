@@ -54,6 +54,14 @@ class DeliveryBot(ExtBot[None]):
         result = await self._post("sendMessage", {"chat_id": chat_id, **payload})
         return int(result["message_id"])
 
+    async def edit_prepared(
+        self, chat_id: int | str, message_id: int, payload: Mapping[str, Any]
+    ) -> int:
+        """Replace the text and buttons of a message sent before; returns its id."""
+        data = {k: v for k, v in payload.items() if k != "allow_paid_broadcast"}
+        await self._post("editMessageText", {"chat_id": chat_id, "message_id": message_id, **data})
+        return message_id
+
 
 class AiohttpRequest(BaseRequest):
     """A BaseRequest over one aiohttp session with a bounded connection pool."""

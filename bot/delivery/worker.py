@@ -49,11 +49,17 @@ class WorkerConfig:
     flush_max: int = 32  # ... or as soon as this many are waiting
     maintenance_seconds: float = 5.0  # how often expired leases are taken back
     peer_check_seconds: float = 1.0  # how often the other workers are counted
+    article_ttl: float = 2.0  # a cached article is read again after this many seconds
     allow_paid_broadcast: bool = False
 
 
 def _chat_arg(chat_id: str) -> int | str:
     return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+
+
+def _is_edit(delivery: Delivery) -> bool:
+    """A channel post queued again after its story changed: edit the message it sent."""
+    return delivery.kind is DeliveryKind.CHANNEL and delivery.message_id is not None
 
 
 def _pid_alive(pid: int) -> bool:
@@ -106,8 +112,8 @@ class DeliveryWorker:
         self._slots = asyncio.Semaphore(self.config.concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._on_wire: set[asyncio.Task[None]] = set()  # past their turn: never cancelled
-        self._articles: OrderedDict[str, Article | None] = OrderedDict()
-        self._renders: dict[tuple[str, DeliveryKind], tuple[Rendered, dict[str, Any]]] = {}
+        self._articles: OrderedDict[str, tuple[float, Article | None]] = OrderedDict()
+        self._renders: dict[tuple[str, DeliveryKind], tuple[Article, Rendered, dict[str, Any]]] = {}
         self._recent_floods: list[tuple[float, str]] = []
         self._sent_buffer: list[tuple[int, int, datetime]] = []
         self._flush_lock = asyncio.Lock()
@@ -224,27 +230,38 @@ class DeliveryWorker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.wakeup.wait(), timeout)
 
-    async def _article(self, article_id: str) -> Article | None:
-        if article_id in self._articles:
+    async def _article(self, article_id: str, *, fresh: bool = False) -> Article | None:
+        """The article, from a small cache that is refreshed every few seconds.
+
+        A story edited while its fan-out runs reaches the remaining readers in its new form;
+        an edit of a sent channel post always reads the stored version (`fresh`).
+        """
+        now = time.monotonic()
+        cached = self._articles.get(article_id)
+        if cached is not None and not fresh and now - cached[0] < self.config.article_ttl:
             self._articles.move_to_end(article_id)
-            return self._articles[article_id]
+            return cached[1]
         article = await self.repo.get_article(article_id)
-        self._articles[article_id] = article
+        self._articles[article_id] = (now, article)
+        self._articles.move_to_end(article_id)
         if len(self._articles) > 256:
             self._articles.popitem(last=False)
         return article
 
     def _rendered(self, article: Article, kind: DeliveryKind) -> tuple[Rendered, dict[str, Any]]:
-        """Each post is rendered and serialised once per kind, not once per recipient."""
+        """Each version of a post is rendered and serialised once, not once per recipient."""
         key = (article.id, kind)
         prepared = self._renders.get(key)
-        if prepared is None:
+        if prepared is None or prepared[0] is not article:
             rendered = self.render(article, kind)
-            payload = self._payload(rendered, as_html=True)
-            prepared = self._renders[key] = (rendered, payload)
+            prepared = self._renders[key] = (
+                article,
+                rendered,
+                self._payload(rendered, as_html=True),
+            )
             if len(self._renders) > 256:
                 self._renders.pop(next(iter(self._renders)))
-        return prepared
+        return prepared[1], prepared[2]
 
     def _payload(self, rendered: Rendered, *, as_html: bool) -> dict[str, Any]:
         return send_payload(
@@ -297,7 +314,7 @@ class DeliveryWorker:
             self._slots.release()
 
     async def _send(self, delivery: Delivery) -> None:
-        article = await self._article(delivery.article_id)
+        article = await self._article(delivery.article_id, fresh=_is_edit(delivery))
         if article is None:
             await self.repo.mark_dead(
                 delivery_id=delivery.id, error="article not found", now=self.clock()
@@ -305,15 +322,28 @@ class DeliveryWorker:
             return
         rendered, payload = self._rendered(article, delivery.kind)
         try:
-            message_id = await self.bot.send_prepared(_chat_arg(delivery.chat_id), payload)
+            message_id = await self._put(delivery, payload)
         except TelegramError as exc:
-            await self._apply(delivery, article, rendered, classify(exc))
-            return
+            outcome = classify(exc)
+            if outcome.verdict is Verdict.UNCHANGED and delivery.message_id is not None:
+                # The post already reads like this (an edit that was sent before a crash).
+                message_id = delivery.message_id
+            else:
+                await self._apply(delivery, article, rendered, outcome)
+                return
         self._sent_buffer.append((delivery.id, message_id, self.clock()))
         self.sent += 1
         if len(self._sent_buffer) >= self.config.flush_max:
             # A busy loop runs the flusher late: bound what a crash could leave unrecorded.
             await self._flush()
+
+    async def _put(self, delivery: Delivery, payload: dict[str, Any]) -> int:
+        """Send the post, or edit the channel post sent before when the story changed."""
+        chat = _chat_arg(delivery.chat_id)
+        if _is_edit(delivery):
+            assert delivery.message_id is not None
+            return await self.bot.edit_prepared(chat, delivery.message_id, payload)
+        return await self.bot.send_prepared(chat, payload)
 
     async def _flush_loop(self) -> None:
         while not self._flusher_done.is_set():
@@ -368,9 +398,15 @@ class DeliveryWorker:
                 await self._alert(f"Cannot post to {delivery.chat_id}: {outcome.reason}")
         elif verdict in (Verdict.CHAT_GONE, Verdict.REJECTED):
             await self.repo.mark_dead(delivery_id=delivery.id, error=outcome.reason, now=now)
-            await self._alert(
-                f"Gave up on “{article.title}” for {delivery.chat_id}: {outcome.reason}"
-            )
+            if _is_edit(delivery):
+                await self._alert(
+                    f"Could not update the post of “{article.title}” in {delivery.chat_id}"
+                    f" ({outcome.reason}); it was not posted again."
+                )
+            else:
+                await self._alert(
+                    f"Gave up on “{article.title}” for {delivery.chat_id}: {outcome.reason}"
+                )
         elif verdict is Verdict.MIGRATED and outcome.new_chat_id is not None:
             new_id = str(outcome.new_chat_id)
             await self.repo.migrate_chat(old_chat_id=delivery.chat_id, new_chat_id=new_id, now=now)
@@ -386,9 +422,7 @@ class DeliveryWorker:
                 outcome.reason,
             )
             try:
-                message_id = await self.bot.send_prepared(
-                    _chat_arg(delivery.chat_id), self._payload(rendered, as_html=False)
-                )
+                message_id = await self._put(delivery, self._payload(rendered, as_html=False))
             except TelegramError as exc:
                 await self._apply_transient(delivery, classify(exc).reason, now)
                 return

@@ -16,6 +16,7 @@ from content.models import (
     ArticleParseError,
     Block,
     BlockKind,
+    headline_id,
     make_article_id,
 )
 from content.parsing.boilerplate import find_channel_hint, is_boilerplate
@@ -327,7 +328,7 @@ def parse_markdown(text: str, *, default_tz: tzinfo, source: str = "<markdown>")
     elif url is not None:
         article_id = make_article_id(url)
     else:
-        article_id = make_article_id(f"{title}|{published.isoformat() if published else ''}")
+        article_id = headline_id(title, published)
 
     standfirst_key = _first_present(meta, "standfirst", "description", "subtitle")
     author_key = _first_present(meta, "author", "authors")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
-from content.models import Article, ArticleParseError, Block, BlockKind, make_article_id
+from content.models import Article, ArticleParseError, Block, BlockKind, headline_id
 from content.parsing.boilerplate import find_channel_hint, is_boilerplate
 
 MAX_HEADLINE_CHARS = 300
@@ -357,9 +357,8 @@ def parse_text(text: str, *, default_tz: tzinfo, source: str = "<text>") -> Arti
     if not blocks:
         raise ArticleParseError(source, "no body text")
     published = byline.published if byline else None
-    key = f"{title}|{published.isoformat() if published else ''}"
     return Article(
-        id=make_article_id(key),
+        id=headline_id(title, published),
         title=title,
         blocks=blocks,
         standfirst=standfirst,

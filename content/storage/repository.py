@@ -689,6 +689,33 @@ class Repository:
     async def mark_sent(self, *, delivery_id: int, message_id: int, now: datetime) -> None:
         await self.mark_sent_many([(delivery_id, message_id, now)])
 
+    async def requeue_channel_edits(self, article_id: str, *, now: datetime) -> int:
+        """An article's sent channel posts go back to the queue, to be edited in place.
+
+        The row keeps its message id: the worker edits that message instead of sending a
+        new one. Reader messages are left as they are (readers open the story fresh).
+        """
+        stmt = (
+            update(deliveries)
+            .where(
+                deliveries.c.article_id == article_id,
+                deliveries.c.kind == DeliveryKind.CHANNEL.value,
+                deliveries.c.state == DeliveryState.SENT.value,
+                deliveries.c.message_id.is_not(None),
+            )
+            .values(
+                state=DeliveryState.PENDING.value,
+                next_attempt_at=now,
+                attempts=0,
+                last_error=None,
+                created_at=now,  # the edit's own age decides when retrying it stops
+                updated_at=now,
+            )
+        )
+        async with self.engine.begin() as conn:
+            result = await conn.execute(stmt)
+        return int(result.rowcount or 0)
+
     async def mark_sent_many(self, results: Sequence[tuple[int, int, datetime]]) -> None:
         """Record (delivery id, Telegram message id, sent at) for many sends in one commit."""
         if not results:
