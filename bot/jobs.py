@@ -26,12 +26,9 @@ async def scan_and_plan(services: Services, notifier: AdminNotifier | None = Non
         if notifier is not None:
             await notifier.send(f"Skipped article file {error.source}: {error.reason}")
     if report.new or report.updated:
-        log.info(
-            "articles: %d new, %d updated (%d channel posts to edit)",
-            len(report.new),
-            len(report.updated),
-            report.edits,
-        )
+        log.info("articles: %d new, %d updated", len(report.new), len(report.updated))
+    if report.edits:
+        log.info("%d sent channel posts queued to be edited", report.edits)
     plan = await plan_due(services.repo, channels=services.channels, now=now)
     for article in plan.articles:
         log.info("publishing %s “%s”", article.id, article.title)
