@@ -140,10 +140,14 @@ def cmd_preview(args: argparse.Namespace) -> int:
             "topics": list(article.topics),
             "channel_hint": article.channel_hint,
             "url": article.url,
+            "image": article.image,
         }
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        print(rendering.channel_post(article, bot_username=args.bot_username).html)
+        post = rendering.channel_post(article, bot_username=args.bot_username)
+        if post.photo:
+            print(f"[photo: {post.photo}]")
+        print(post.html)
     return 0
 
 

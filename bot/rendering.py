@@ -22,6 +22,8 @@ from content.models import (
 )
 from content.storage import OutboxCounts
 
+CAPTION_LIMIT = 1024  # a photo's caption, after entity parsing
+_WEB_URL = re.compile(r"(?i)^https?://[^\s/$.?#][^\s]*$")
 MESSAGE_LIMIT = 4096  # characters after entity parsing; we count UTF-16 units to be safe
 CALLBACK_LIMIT = 64  # bytes
 
@@ -74,6 +76,7 @@ class Rendered:
 
     html: str
     keyboard: InlineKeyboardMarkup | None = None
+    photo: str | None = None  # a photo URL: `html` is then its caption
 
 
 def _keyboard(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup | None:
@@ -171,7 +174,14 @@ def channel_post(article: Article, *, bot_username: str) -> Rendered:
     buttons = [InlineKeyboardButton("📖 Read in the bot", url=deep_link(bot_username, article.id))]
     if article.url:
         buttons.append(InlineKeyboardButton("🌐 Open on site", url=article.url))
-    return Rendered("\n".join(parts).strip(), _keyboard([buttons]))
+    text = "\n".join(parts).strip()
+    # The story's image goes with it when it is a web address Telegram can fetch and the
+    # text fits a caption; otherwise the post is a text message.
+    photo = None
+    image = article.image
+    if image and _WEB_URL.match(image) and utf16_len(plain_text(text)) <= CAPTION_LIMIT:
+        photo = image
+    return Rendered(text, _keyboard([buttons]), photo)
 
 
 def plain_text(rendered_html: str) -> str:

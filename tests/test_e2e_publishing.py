@@ -308,8 +308,52 @@ async def test_markdown_article_with_tags_and_url(stack: Stack, content_dir: Pat
     buttons = [b for row in post["reply_markup"]["inline_keyboard"] for b in row]
     assert any(b.get("url") == "https://example.com/otters-bishan" for b in buttons)
     assert "#wildlife" in post["text"]
+    # The story's image goes with the channel post, the text as its caption.
+    assert post["photo"] == "https://example.com/img/otters.jpg"
+    assert post["caption"].startswith("Otters spotted at Bishan park")
     alert = await wait_for(
         lambda: [m for m in stack.sandbox.bot_messages(READER) if "Otters" in m["text"]],
         what="the wildlife subscriber's message",
     )
-    assert "New story" in alert[0]["text"]
+    assert "New story" in alert[0]["text"] and alert[0]["photo"] is None
+
+
+async def test_photo_telegram_cannot_fetch_still_posts_the_story_as_text(
+    stack: Stack, content_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = (FIXTURES / "m01.md").read_text(encoding="utf-8")
+    write(content_dir, "m01.md", text.replace("example.com/img", "images.example.invalid/img"))
+    post = (await wait_for(lambda: channel_posts(stack), what="the post"))[0]
+    assert post["photo"] is None and post["text"].startswith("Otters spotted")
+    assert "posting it as text" in caplog.text
+
+
+async def test_corrected_photo_post_has_its_caption_edited(stack: Stack, content_dir: Path) -> None:
+    text = (FIXTURES / "m01.md").read_text(encoding="utf-8")
+    write(content_dir, "m01.md", text)
+    post = (await wait_for(lambda: channel_posts(stack), what="the photo post"))[0]
+    assert post["photo"]
+    write(content_dir, "m01.md", text.replace("Otters spotted", "Smooth-coated otters spotted"))
+    edited = await wait_for(
+        lambda: [m for m in channel_posts(stack) if m["edited"]], what="the caption edited"
+    )
+    assert edited[0]["message_id"] == post["message_id"]
+    assert edited[0]["caption"].startswith("Smooth-coated otters spotted")
+    assert edited[0]["photo"] == post["photo"] and len(channel_posts(stack)) == 1
+
+
+async def test_story_that_gains_an_image_after_posting_has_its_text_edited(
+    stack: Stack, content_dir: Path
+) -> None:
+    """The sent post is a text message: the edit changes its text (a photo cannot be added)."""
+    text = (FIXTURES / "m01.md").read_text(encoding="utf-8")
+    no_image = "\n".join(ln for ln in text.splitlines() if not ln.startswith("image:")) + "\n"
+    write(content_dir, "m01.md", no_image)
+    post = (await wait_for(lambda: channel_posts(stack), what="the text post"))[0]
+    assert post["photo"] is None
+    write(content_dir, "m01.md", text.replace("Otters spotted", "Smooth-coated otters spotted"))
+    edited = await wait_for(
+        lambda: [m for m in channel_posts(stack) if m["edited"]], what="the text edited"
+    )
+    assert edited[0]["text"].startswith("Smooth-coated otters spotted")
+    assert edited[0]["photo"] is None and len(channel_posts(stack)) == 1

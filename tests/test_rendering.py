@@ -479,3 +479,24 @@ def test_channel_post_falls_back_to_standfirst_and_omits_empty_hashtags() -> Non
     text, _ = parsed(post.html)
     assert "Keep your distance & do not feed them." in text
     assert "#" not in text
+
+
+@pytest.mark.parametrize(
+    ("image", "summary", "photo"),
+    [
+        ("https://example.com/otters.jpg", "Short.", "https://example.com/otters.jpg"),
+        ("images/otters.jpg", "Short.", None),  # a local path Telegram cannot fetch
+        ("javascript:alert(1)", "Short.", None),
+        ("https://example.com/otters.jpg", "Word " * 250, None),  # too long for a caption
+        (None, "Short.", None),
+    ],
+)
+def test_channel_post_carries_the_photo_when_the_caption_fits(
+    image: str | None, summary: str, photo: str | None
+) -> None:
+    post = rendering.channel_post(
+        article(image=image, summary=summary.strip()), bot_username="newswire_bot"
+    )
+    assert post.photo == photo
+    if photo:
+        assert rendering.utf16_len(rendering.plain_text(post.html)) <= rendering.CAPTION_LIMIT

@@ -18,14 +18,13 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.delivery.pacing import GLOBAL_SCOPE, ChatPacer, PacerConfig, SendWindow
 from bot.delivery.policy import Outcome, Verdict, backoff, classify
-from bot.delivery.transport import DeliveryBot, send_payload
+from bot.delivery.transport import DeliveryBot, Prepared, prepare
 from bot.rendering import Rendered, plain_text
 from content.models import Article, Delivery, DeliveryKind
 from content.storage import Repository
@@ -55,6 +54,22 @@ class WorkerConfig:
 
 def _chat_arg(chat_id: str) -> int | str:
     return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+
+
+_PHOTO_REFUSALS = (
+    "wrong file identifier",
+    "failed to get http url content",
+    "wrong type of the web page content",
+    "photo_invalid_dimensions",
+    "image_process_failed",
+    "there is no photo in the request",
+)
+
+
+def _photo_refused(exc: BadRequest) -> bool:
+    """Telegram's answers when it cannot use a photo URL (as opposed to a bad chat or text)."""
+    lowered = str(exc).lower()
+    return any(marker in lowered for marker in _PHOTO_REFUSALS)
 
 
 def _is_edit(delivery: Delivery) -> bool:
@@ -113,7 +128,7 @@ class DeliveryWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._on_wire: set[asyncio.Task[None]] = set()  # past their turn: never cancelled
         self._articles: OrderedDict[str, tuple[float, Article | None]] = OrderedDict()
-        self._renders: dict[tuple[str, DeliveryKind], tuple[Article, Rendered, dict[str, Any]]] = {}
+        self._renders: dict[tuple[str, DeliveryKind], tuple[Article, Rendered, Prepared]] = {}
         self._recent_floods: list[tuple[float, str]] = []
         self._sent_buffer: list[tuple[int, int, datetime]] = []
         self._flush_lock = asyncio.Lock()
@@ -248,7 +263,7 @@ class DeliveryWorker:
             self._articles.popitem(last=False)
         return article
 
-    def _rendered(self, article: Article, kind: DeliveryKind) -> tuple[Rendered, dict[str, Any]]:
+    def _rendered(self, article: Article, kind: DeliveryKind) -> tuple[Rendered, Prepared]:
         """Each version of a post is rendered and serialised once, not once per recipient."""
         key = (article.id, kind)
         prepared = self._renders.get(key)
@@ -257,17 +272,18 @@ class DeliveryWorker:
             prepared = self._renders[key] = (
                 article,
                 rendered,
-                self._payload(rendered, as_html=True),
+                self._prepare(rendered, as_html=True),
             )
             if len(self._renders) > 256:
                 self._renders.pop(next(iter(self._renders)))
         return prepared[1], prepared[2]
 
-    def _payload(self, rendered: Rendered, *, as_html: bool) -> dict[str, Any]:
-        return send_payload(
+    def _prepare(self, rendered: Rendered, *, as_html: bool, photo: bool = True) -> Prepared:
+        return prepare(
             rendered.html if as_html else plain_text(rendered.html),
             parse_mode=ParseMode.HTML.value if as_html else None,
             keyboard=rendered.keyboard,
+            photo=rendered.photo if photo else None,
             allow_paid_broadcast=self.config.allow_paid_broadcast,
         )
 
@@ -320,9 +336,19 @@ class DeliveryWorker:
                 delivery_id=delivery.id, error="article not found", now=self.clock()
             )
             return
-        rendered, payload = self._rendered(article, delivery.kind)
+        rendered, post = self._rendered(article, delivery.kind)
         try:
-            message_id = await self._put(delivery, payload)
+            try:
+                message_id = await self._put(delivery, post)
+            except BadRequest as exc:
+                if not post.is_photo or _is_edit(delivery) or not _photo_refused(exc):
+                    raise
+                # Telegram could not use the image (unreachable, not a picture, too big):
+                # the story still goes out, as a text post.
+                log.warning("photo of article %s refused (%s); posting it as text", article.id, exc)
+                message_id = await self._put(
+                    delivery, self._prepare(rendered, as_html=True, photo=False)
+                )
         except TelegramError as exc:
             outcome = classify(exc)
             if outcome.verdict is Verdict.UNCHANGED and delivery.message_id is not None:
@@ -337,13 +363,13 @@ class DeliveryWorker:
             # A busy loop runs the flusher late: bound what a crash could leave unrecorded.
             await self._flush()
 
-    async def _put(self, delivery: Delivery, payload: dict[str, Any]) -> int:
+    async def _put(self, delivery: Delivery, post: Prepared) -> int:
         """Send the post, or edit the channel post sent before when the story changed."""
         chat = _chat_arg(delivery.chat_id)
         if _is_edit(delivery):
             assert delivery.message_id is not None
-            return await self.bot.edit_prepared(chat, delivery.message_id, payload)
-        return await self.bot.send_prepared(chat, payload)
+            return await self.bot.edit_prepared(chat, delivery.message_id, post)
+        return await self.bot.send_prepared(chat, post)
 
     async def _flush_loop(self) -> None:
         while not self._flusher_done.is_set():
@@ -422,7 +448,7 @@ class DeliveryWorker:
                 outcome.reason,
             )
             try:
-                message_id = await self._put(delivery, self._payload(rendered, as_html=False))
+                message_id = await self._put(delivery, self._prepare(rendered, as_html=False))
             except TelegramError as exc:
                 await self._apply_transient(delivery, classify(exc).reason, now)
                 return

@@ -1243,6 +1243,10 @@ class Sandbox:
         if value.endswith("-s") and value[:-2] in self._files:
             return value[:-2]
         if re.match(r"(?i)^https?://\S+$", value):
+            # The sandbox fetches nothing; a host under the reserved .invalid domain stands
+            # for a URL Telegram cannot fetch.
+            if re.match(r"(?i)^https?://[^/:]+\.invalid(?:[/:]|$)", value):
+                raise bad_request("failed to get HTTP URL content")
             return self._new_file(value, None)
         raise bad_request("wrong file identifier/HTTP URL specified")
 
