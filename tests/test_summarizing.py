@@ -331,3 +331,20 @@ async def test_openai_answer_that_is_only_a_preamble_falls_back(
     fallback = Fallback()
     summarizer = OpenAISummarizer(await endpoint(handler), "m", None, fallback=fallback)
     assert await summarizer.summarize_async(ARTICLE) == ["Fallback summary."]
+
+
+def test_glued_caption_is_split_but_a_police_force_name_is_not() -> None:
+    from content.summarizing.cleaning import split_glued
+
+    glued = "The court heard he denied four counts A senior doctor said the unit was short-staffed."
+    assert split_glued(glued) == [
+        "The court heard he denied four counts",
+        "A senior doctor said the unit was short-staffed.",
+    ]
+    whole = "The case was dropped by Wiltshire Police when a person involved made claims."
+    assert split_glued(whole) == [whole]
+    caption = "Officers arrived at the scene Police said the road would stay closed."
+    assert split_glued(caption) == [
+        "Officers arrived at the scene",
+        "Police said the road would stay closed.",
+    ]

@@ -123,8 +123,17 @@ _GLUE_POINT = re.compile(
 
 def split_glued(sentence: str) -> list[str]:
     """Split a caption glued to a sentence into its pieces (the caption lacks a full stop)."""
-    parts = _GLUE_POINT.split(sentence)
-    return [p for p in parts if p]
+    parts: list[str] = []
+    for part in _GLUE_POINT.split(sentence):
+        if not part:
+            continue
+        # "... dropped by Wiltshire Police when ...": after a capitalised word, "Police" ends a
+        # force's name rather than opening a new sentence.
+        if parts and part.startswith("Police ") and parts[-1].rsplit(" ", 1)[-1][:1].isupper():
+            parts[-1] += " " + part
+        else:
+            parts.append(part)
+    return parts
 
 
 def has_terminal(sentence: str) -> bool:
