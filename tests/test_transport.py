@@ -84,3 +84,17 @@ def test_an_edit_that_changes_nothing_is_not_a_failure() -> None:
     )
     assert classify(unchanged).verdict is Verdict.UNCHANGED
     assert classify(BadRequest("Message to edit not found")).verdict is Verdict.REJECTED
+
+
+def test_form_body_matches_the_standard_encoding() -> None:
+    from urllib.parse import parse_qsl
+    from urllib.parse import urlencode as std_urlencode
+
+    from bot.delivery.transport import urlencode
+
+    long_html = "<b>Otters & “friends” 🦦</b>\n" + "a = b + c; 50% of 100 " * 10
+    params = {"chat_id": "-1001234", "text": long_html, "parse_mode": "HTML", "empty": ""}
+    for _ in range(2):  # the second time from the cache
+        body = urlencode(params)
+        assert body == std_urlencode(params).encode("ascii")
+        assert dict(parse_qsl(body.decode(), keep_blank_values=True)) == params
