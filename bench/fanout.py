@@ -922,6 +922,8 @@ async def scenario_f(ctx: Context) -> None:
         f"2 workers, PostgreSQL: combined {fmt_rate(ours)}, busiest second {peak},"
         f" {fmt_common(ours)}, {ours.elapsed:.1f}s [≤30/s, ≥0.95, 0×429: {verdict(ok)}]",
     )
+    if not ctx.baseline:
+        return
     async with sandbox_running(ctx.procs, ctx.http, n) as sandbox:
         base = await run_baseline(sandbox, n, paid=False, limit=30, bots=2)
         peak = (await sandbox.get("stats"))["peak_1s"]
@@ -1017,7 +1019,7 @@ def main() -> int:
     parser.add_argument("--scenarios", default="a,b,c,d,e,f")
     parser.add_argument("--quick", action="store_true", help="audiences ÷ 10 (smoke run)")
     parser.add_argument(
-        "--no-baseline", action="store_true", help="(b) only: skip the AIORateLimiter run"
+        "--no-baseline", action="store_true", help="(b), (f): skip the AIORateLimiter run"
     )
     parser.add_argument("--b-workers", default="1,2", help="(b): worker counts to run")
     args = parser.parse_args()
