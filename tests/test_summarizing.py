@@ -62,6 +62,25 @@ def test_split_sentences_breaks_glued_sentences_and_newlines() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Roads shut at 03:00 GMT.The A36 reopened.",
+            ["Roads shut at 03:00 GMT.", "The A36 reopened."],
+        ),
+        ("Money went to the NHS.It has grown.", ["Money went to the NHS.", "It has grown."]),
+        ("He visited St.Mary church.", ["He visited St.Mary church."]),  # an abbreviation
+        ("Mr.Smith said so.", ["Mr.Smith said so."]),
+        ("See Mothership.sg for more.", ["See Mothership.sg for more."]),
+    ],
+)
+def test_split_sentences_breaks_glued_sentences_after_acronyms(
+    text: str, expected: list[str]
+) -> None:
+    assert split_sentences(text) == expected
+
+
 def test_quote_balance_tells_apostrophes_from_quotes() -> None:
     assert quote_balance("She said the students' rent didn't fall.") == 0
     assert quote_balance("'I started working after my first year.") == 1

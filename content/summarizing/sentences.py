@@ -47,7 +47,7 @@ _STARTERS = frozenset(
 # something that can open a sentence (quote, bracket, capital or digit).
 _BOUNDARY = re.compile(r"""([.!?…]+["'”’)\]]*)(\s+)(?=["'“‘(\[]*[A-Z0-9])""")
 # Sentences glued together by sloppy extraction ("in 2015.In a televised address").
-_GLUED = re.compile(r"(?<=[a-z0-9]{2}[.!?])(?=[A-Z][a-z]{1,}\b)")
+_GLUED = re.compile(r"(?<=(?:[a-z0-9]{2}|[A-Z]{2})[.!?])(?=[A-Z][a-z]{1,}\b)")
 _GLUED_HINT = re.compile(r"[.!?](?=[A-Z][a-z])")  # a lookbehind-free scan is ~5x faster
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 _NEXT_WORD = re.compile(r"""["'“‘(\[]*([A-Za-z0-9]+)""")
