@@ -98,3 +98,11 @@ def test_form_body_matches_the_standard_encoding() -> None:
         body = urlencode(params)
         assert body == std_urlencode(params).encode("ascii")
         assert dict(parse_qsl(body.decode(), keep_blank_values=True)) == params
+
+
+def test_a_photo_telegram_cannot_use_is_its_own_verdict() -> None:
+    from telegram.error import BadRequest
+
+    for text in ("Wrong file identifier/HTTP URL specified", "Failed to get HTTP URL content"):
+        assert classify(BadRequest(text)).verdict is Verdict.PHOTO_REFUSED
+    assert classify(BadRequest("Chat not found")).verdict is Verdict.CHAT_GONE

@@ -28,6 +28,18 @@ class Verdict(enum.Enum):
     TRANSIENT = "transient"  # timeouts, network errors, 5xx: back off and retry
     REJECTED = "rejected"  # any other 400: retrying would not help
     UNCHANGED = "unchanged"  # an edit that changes nothing: the post is already right
+    PHOTO_REFUSED = "photo_refused"  # Telegram cannot use the photo: post the story as text
+
+
+# Telegram's answers when it cannot use a photo URL (as opposed to a bad chat or text).
+_PHOTO_REFUSALS = (
+    "wrong file identifier",
+    "failed to get http url content",
+    "wrong type of the web page content",
+    "photo_invalid_dimensions",
+    "image_process_failed",
+    "there is no photo in the request",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +69,8 @@ def classify(exc: TelegramError) -> Outcome:
             return Outcome(Verdict.CHAT_GONE, message)
         if "message is not modified" in lowered:
             return Outcome(Verdict.UNCHANGED, message)
+        if any(marker in lowered for marker in _PHOTO_REFUSALS):
+            return Outcome(Verdict.PHOTO_REFUSED, message)
         if "can't parse entities" in lowered:
             return Outcome(Verdict.BAD_MARKUP, message)
         return Outcome(Verdict.REJECTED, message)

@@ -56,22 +56,6 @@ def _chat_arg(chat_id: str) -> int | str:
     return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
 
 
-_PHOTO_REFUSALS = (
-    "wrong file identifier",
-    "failed to get http url content",
-    "wrong type of the web page content",
-    "photo_invalid_dimensions",
-    "image_process_failed",
-    "there is no photo in the request",
-)
-
-
-def _photo_refused(exc: BadRequest) -> bool:
-    """Telegram's answers when it cannot use a photo URL (as opposed to a bad chat or text)."""
-    lowered = str(exc).lower()
-    return any(marker in lowered for marker in _PHOTO_REFUSALS)
-
-
 def _is_edit(delivery: Delivery) -> bool:
     """A channel post queued again after its story changed: edit the message it sent."""
     return delivery.kind is DeliveryKind.CHANNEL and delivery.message_id is not None
@@ -351,7 +335,8 @@ class DeliveryWorker:
             try:
                 message_id = await self._put(delivery, post)
             except BadRequest as exc:
-                if not post.is_photo or _is_edit(delivery) or not _photo_refused(exc):
+                refused = classify(exc).verdict is Verdict.PHOTO_REFUSED
+                if not post.is_photo or _is_edit(delivery) or not refused:
                     raise
                 # Telegram could not use the image (unreachable, not a picture, too big):
                 # the story still goes out, as a text post.
@@ -432,7 +417,7 @@ class DeliveryWorker:
                 log.info("reader %s is gone (%s): unsubscribed", delivery.chat_id, outcome.reason)
             else:
                 await self._alert(f"Cannot post to {delivery.chat_id}: {outcome.reason}")
-        elif verdict in (Verdict.CHAT_GONE, Verdict.REJECTED):
+        elif verdict in (Verdict.CHAT_GONE, Verdict.REJECTED, Verdict.PHOTO_REFUSED):
             await self.repo.mark_dead(delivery_id=delivery.id, error=outcome.reason, now=now)
             if _is_edit(delivery):
                 await self._alert(
