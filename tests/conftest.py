@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
+
+from tests.support.waiting import wait_for
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE = FIXTURES / "ukraine-tells-russian-mothers-to-pick-up-captured-sons.txt"
-T = TypeVar("T")
 ADMIN = 4242
-
-
-async def wait_for(
-    probe: Callable[[], T] | Callable[[], Awaitable[T]],
-    *,
-    timeout: float = 10.0,  # noqa: ASYNC109 - a deadline for polling, not an I/O timeout
-    what: str = "condition",
-) -> T:
-    """Poll `probe` until it returns something truthy, or fail after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = probe()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result  # type: ignore[return-value]
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture
@@ -85,7 +65,7 @@ def database_url(tmp_path: Path) -> str:
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[str]:
     """A PostgreSQL cluster for the session; skips (visibly) only when no binaries exist."""
-    from tests.pgcluster import find_binaries, throwaway_cluster
+    from tests.support.pgcluster import find_binaries, throwaway_cluster
 
     if find_binaries() is None:
         if os.environ.get("CI"):

@@ -10,19 +10,7 @@ import pytest
 
 from bot.sandbox import Limits, Sandbox, UploadedFile
 from bot.sandbox.core import NOT_MODIFIED, QUERY_TOO_OLD
-
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.support.clock import FakeClock
 
 
 @pytest.fixture

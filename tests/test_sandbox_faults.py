@@ -27,20 +27,10 @@ from telegram.request import HTTPXRequest
 
 from bot.sandbox import Sandbox, SandboxServer
 from bot.sandbox.faults import Faults
+from tests.support.clock import FakeClock
 
 TOKEN = "123456:SANDBOX-fault-token-aaaaaaaa"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
