@@ -282,7 +282,7 @@ async def seed_database(url: str, audience: int) -> float:
                         for i in ids
                     ],
                 )
-        await repo.upsert_article(bench_article(), now=now)
+        await repo.articles.upsert(bench_article(), now=now)
     finally:
         await repo.close()
     return time.monotonic() - started
@@ -306,22 +306,14 @@ async def plan(url: str) -> dict[str, Any]:
 
 
 async def outbox_states(url: str) -> dict[str, int]:
-    from sqlalchemy import func, select
-
     from content.storage import Repository
-    from content.storage.tables import deliveries
 
     repo = Repository.open(url)
     try:
-        async with repo.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(deliveries.c.state, func.count()).group_by(deliveries.c.state)
-                )
-            ).all()
+        counts = await repo.outbox.counts(since=datetime.now(UTC))
     finally:
         await repo.close()
-    return {str(state): int(count) for state, count in rows}
+    return {state.value: n for state, n in counts.by_state.items()}
 
 
 async def run_helper(procs: Processes, *args: str, within: float) -> dict[str, Any]:

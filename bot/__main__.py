@@ -9,55 +9,93 @@ import json
 import logging
 import os
 import signal
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+from urllib.parse import urlsplit
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.logs import add_secrets, cli_logger, install_excepthook
+
+if TYPE_CHECKING:
+    from bot.sandbox import Sandbox
 
 log = logging.getLogger("newswire")
 
 
+def report(message: str) -> None:
+    """Report a failure in one line through the redacting logger."""
+    cli_logger().error("newswire: %s", message)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Report a failure in one line, and exit."""
+    report(message)
+    raise SystemExit(code)
+
+
+def _secrets(settings: Settings) -> list[str]:
+    """Every secret the settings hold, so that logging can redact them."""
+    secrets = []
+    if settings.telegram_bot_token is not None:
+        token = settings.telegram_bot_token.get_secret_value()
+        secrets += [token, token.split(":", 1)[-1]]
+    if settings.summarizer_api_key is not None:
+        secrets.append(settings.summarizer_api_key.get_secret_value())
+    password = urlsplit(settings.database_url).password
+    if password:
+        secrets.append(password)
+    return secrets
+
+
 def _settings_or_exit() -> Settings:
     try:
-        return load_settings()
+        settings = load_settings()
     except SettingsError as exc:
-        print(f"newswire: bad setting: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        fail(f"bad setting: {exc}")
+    add_secrets(*_secrets(settings))
+    return settings
+
+
+def sandbox_for(settings: Settings) -> tuple[Sandbox, tuple[str, ...]]:
+    """The sandbox `run` starts without a token, with every configured channel (or the demo)."""
+    from bot.app import SANDBOX_DEMO_CHANNEL, SANDBOX_TOKEN
+    from bot.sandbox import Sandbox
+
+    sandbox = Sandbox(bot_token=SANDBOX_TOKEN)
+    channels = tuple(settings.telegram_channels) or (SANDBOX_DEMO_CHANNEL,)
+    for channel in channels:
+        if channel.isdigit():
+            sandbox.add_user(int(channel))  # a positive id is a person's private chat
+        else:
+            sandbox.add_channel(channel)  # "@name", or a numeric id such as -1001234567890
+    return sandbox, channels
 
 
 async def _serve(settings: Settings, role_name: str) -> None:
-    from bot.app import SANDBOX_DEMO_CHANNEL, SANDBOX_TOKEN, Endpoint, Newswire, Role
+    from bot.app import SANDBOX_TOKEN, Endpoint, Newswire, Role
 
     role = Role(role_name)
     if settings.sandbox and role is not Role.ALL:
-        print(
-            f"newswire: --role {role.value} shares a Bot API with other processes: set"
+        fail(
+            f"--role {role.value} shares a Bot API with other processes: set"
             " TELEGRAM_BOT_TOKEN and TELEGRAM_API_BASE_URL (a sandbox of its own: python -m"
-            " bot.sandbox)",
-            file=sys.stderr,
+            " bot.sandbox)"
         )
-        raise SystemExit(2)
 
     server = None
     channels = tuple(settings.telegram_channels)
     if settings.sandbox:
-        from bot.sandbox import Sandbox, SandboxServer
+        from bot.sandbox import SandboxServer
 
-        sandbox = Sandbox(bot_token=SANDBOX_TOKEN)
-        channels = channels or (SANDBOX_DEMO_CHANNEL,)
-        for channel in channels:
-            if channel.startswith("@"):
-                sandbox.add_channel(channel)
+        sandbox, channels = sandbox_for(settings)
         server = SandboxServer(sandbox, port=settings.sandbox_port)
         try:
             await server.start()
         except OSError as exc:
-            print(
-                f"newswire: cannot start the sandbox on port {settings.sandbox_port}:"
-                f" {exc.strerror} (set SANDBOX_PORT to a free port)",
-                file=sys.stderr,
+            fail(
+                f"cannot start the sandbox on port {settings.sandbox_port}:"
+                f" {exc.strerror} (set SANDBOX_PORT to a free port)"
             )
-            raise SystemExit(2) from None
         endpoint = Endpoint(SANDBOX_TOKEN, server.api_base_url, server.file_base_url)
         watched = ", ".join(channels)
         print(
@@ -91,21 +129,64 @@ async def _serve(settings: Settings, role_name: str) -> None:
             await server.stop()
 
 
+def _rejected_status(exc: BaseException) -> int:
+    """401 (a revoked token) or 404 (a wrong token or base URL), read from PTB's exception chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if "401" in str(seen) or "Unauthorized" in str(seen):
+            return 401
+        seen = seen.__cause__
+    return 404
+
+
+def _start_up_failure(exc: BaseException, settings: Settings) -> str | None:
+    """One line for a failure an operator can fix, or None for a bug (left to the excepthook)."""
+    from sqlalchemy.exc import SQLAlchemyError
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
+    from bot.bot_lock import AnotherBotRunning
+
+    if isinstance(exc, AnotherBotRunning):
+        return str(exc)
+    if isinstance(exc, InvalidToken):
+        return (
+            f"Telegram rejected the token (HTTP {_rejected_status(exc)} from"
+            " TELEGRAM_API_BASE_URL): check both settings"
+        )
+    if isinstance(exc, NetworkError):
+        where = urlsplit(settings.telegram_api_base_url).netloc
+        return (
+            f"cannot reach the Bot API at TELEGRAM_API_BASE_URL ({where}): {exc.message}:"
+            " check the setting and the network"
+        )
+    if isinstance(exc, TelegramError):
+        return f"the Bot API refused a call: {exc.message}"
+    if isinstance(exc, SQLAlchemyError | OSError):
+        # The first line only: SQLAlchemy appends the statement and its parameters.
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        return f"cannot use the database (DATABASE_URL): {first}"
+    return None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.logs import setup_logging
 
     settings = _settings_or_exit()
     from bot.app import SANDBOX_TOKEN
 
-    token = (
-        settings.telegram_bot_token.get_secret_value()
-        if settings.telegram_bot_token
-        else SANDBOX_TOKEN
+    setup_logging(
+        settings.log_level,
+        secrets=[*_secrets(settings), SANDBOX_TOKEN],
+        log_content=settings.log_content,
     )
-    key = settings.summarizer_api_key.get_secret_value() if settings.summarizer_api_key else ""
-    setup_logging(settings.log_level, secrets=[token, key])
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(settings, args.role))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(settings, args.role))
+    except Exception as exc:
+        line = _start_up_failure(exc, settings)
+        if line is None:
+            raise  # the excepthook logs it, redacted
+        fail(line)
     return 0
 
 
@@ -121,10 +202,10 @@ def cmd_preview(args: argparse.Namespace) -> int:
     try:
         article = parse_file(Path(args.path), default_tz=settings.zone)
     except ArticleParseError as exc:
-        print(f"newswire: {exc.source}: {exc.reason}", file=sys.stderr)
+        report(f"{exc.source}: {exc.reason}")
         return 1
     except OSError as exc:
-        print(f"newswire: {args.path}: {exc.strerror}", file=sys.stderr)
+        report(f"{args.path}: {exc.strerror}")
         return 1
     article = asyncio.run(enrich(article, build_summarizer(settings)))
     if args.json:
@@ -175,12 +256,20 @@ def build_parser() -> argparse.ArgumentParser:
 
         summarize_cli.add_parser(sub)
         sub.choices["summarize"].set_defaults(func=summarize_cli.run)
+    from bot import extract_cli
+
+    extract_cli.add_parser(sub)
+    from bot import feed_cli
+
+    feed_cli.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     # Telegram's retry_after as a timedelta (PTB warns otherwise).
     os.environ.setdefault("PTB_TIMEDELTA", "1")
+    # Before anything can fail: a traceback may quote the token (PTB's InvalidToken does).
+    install_excepthook()
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 

@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from telegram import BotCommand, Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
-from bot import rendering
+from bot import commands, rendering
+from bot.bot_lock import BotLock
 from bot.config import Settings
-from bot.context import NewswireApp, NewswireContext, Services, utc_now
-from bot.delivery.pacing import PacerConfig
+from bot.context import BotData, NewswireApp, NewswireContext, Services, utc_now
+from bot.delivery.pacing import PacerConfig, SendWindow
+from bot.delivery.replies import SharedBudgetLimiter
+from bot.delivery.supervise import supervise
 from bot.delivery.transport import AiohttpRequest, DeliveryBot
 from bot.delivery.worker import DeliveryWorker, WorkerConfig
-from bot.handlers import COMMANDS, all_handlers
+from bot.handlers import all_handlers
 from bot.jobs import scan_job
 from bot.notify import AdminNotifier
 from content.models import Article, DeliveryKind
@@ -75,9 +78,7 @@ async def _on_error(update: object, context: NewswireContext) -> None:
     log.error("handler failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message is not None:
         with contextlib.suppress(Exception):
-            await update.effective_message.reply_text(
-                "Sorry, something went wrong. Please try again."
-            )
+            await update.effective_message.reply_text(rendering.went_wrong())
 
 
 class Newswire:
@@ -95,6 +96,8 @@ class Newswire:
         self.role = role
         self.endpoint = endpoint
         self.repo = Repository.open(settings.database_url)
+        # One send window for the worker and the replies of this process (see replies.py).
+        self.send_window = SendWindow(int(settings.global_rate))
         self.services = Services(
             repo=self.repo,
             summarizer=build_summarizer(settings),
@@ -108,6 +111,7 @@ class Newswire:
         self._worker_task: asyncio.Task[None] | None = None
         self._send_bot: DeliveryBot | None = None
         self.worker: DeliveryWorker | None = None
+        self.bot_lock = BotLock(self.repo, utc_now)
 
     def _build_application(self) -> NewswireApp:
         application = (
@@ -115,15 +119,19 @@ class Newswire:
             .token(self.endpoint.token)
             .base_url(self.endpoint.base_url)
             .base_file_url(self.endpoint.base_file_url)
-            .context_types(ContextTypes(context=NewswireContext))
+            .context_types(ContextTypes(context=NewswireContext, bot_data=BotData))
             .concurrent_updates(True)
+            # Replies take their slots from the worker's shared budget (see replies.py).
+            .rate_limiter(SharedBudgetLimiter(self.repo, self._pacing(), window=self.send_window))
             .build()
         )
-        application.bot_data["services"] = self.services
-        for handler in all_handlers(self.services.admin_ids):
-            application.add_handler(handler)
+        application.bot_data.install(self.services)
+        application.add_handlers(all_handlers(self.services.admin_ids))
         application.add_error_handler(_on_error)
         return application
+
+    def _pacing(self) -> PacerConfig:
+        return PacerConfig(global_per_second=self.settings.global_rate)
 
     def _render(self, article: Article, kind: DeliveryKind) -> rendering.Rendered:
         username = self.application.bot.username
@@ -133,12 +141,14 @@ class Newswire:
 
     async def start(self) -> None:
         await self.repo.migrate()
+        if self.role.polls:
+            await self.bot_lock.acquire()  # raises AnotherBotRunning
         app = self.application
         await app.initialize()
         notifier = AdminNotifier(app.bot, self.settings.admin_ids)
-        app.bot_data["notifier"] = notifier
+        self.services.notifier = notifier
         if self.role.polls:
-            await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+            await app.bot.set_my_commands([BotCommand(c, d) for c, d in commands.menu()])
             await app.start()
             assert app.updater is not None and app.job_queue is not None
             await app.updater.start_polling(poll_interval=0.0, timeout=10)
@@ -167,21 +177,31 @@ class Newswire:
                 render=self._render,
                 clock=self.services.clock,
                 wakeup=self.services.outbox_wakeup,
-                pacing=PacerConfig(global_per_second=self.settings.global_rate),
+                pacing=self._pacing(),
                 notify=notifier.send,
+                window=self.send_window,
                 config=WorkerConfig(
                     concurrency=self.settings.worker_concurrency,
                     allow_paid_broadcast=self.settings.allow_paid_broadcast,
                 ),
             )
-            self._worker_task = asyncio.create_task(self.worker.run(), name="outbox-worker")
+            self.services.worker_health = self.worker.health  # shown by /stats
+            # A worker task that dies anyway is logged at ERROR and started again.
+            self._worker_task = asyncio.create_task(
+                supervise("delivery worker", self.worker.run, stop=self.worker.stopping),
+                name="outbox-worker",
+            )
         log.info("bot @%s is running (role %s)", app.bot.username, self.role.value)
 
     async def stop(self) -> None:
         app = self.application
         if self.worker is not None and self._worker_task is not None:
             self.worker.stop()
-            await self._worker_task
+            try:
+                await self._worker_task
+            except Exception:
+                # The rest of the stop must still run (polling, sessions, the database).
+                log.exception("delivery worker failed while stopping")
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
@@ -189,4 +209,5 @@ class Newswire:
         await app.shutdown()
         if self._send_bot is not None:
             await self._send_bot.shutdown()
+        await self.bot_lock.release()
         await self.repo.close()

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PACKAGED_SAMPLES = Path(__file__).resolve().parent.parent / "content" / "samples"
@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Singapore"
     sandbox_port: int = Field(default=8088, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_content: bool = False
     scan_interval: float = Field(default=3.0, gt=0, le=3600)
     global_rate_limit: float = Field(default=30.0, gt=0, le=1000)
     allow_paid_broadcast: bool = False
@@ -106,6 +107,16 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://...")
         return value
 
+    @model_validator(mode="after")
+    def _summarizer_complete(self) -> Settings:
+        if self.summarizer == "openai":
+            # Without these the extractive summarizer would run silently instead.
+            for name in ("summarizer_url", "summarizer_model"):
+                value = getattr(self, name)
+                if value is None or not value.strip():
+                    raise ValueError(f"{name.upper()}: required when SUMMARIZER=openai")
+        return self
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -131,6 +142,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         message = str(first["msg"]).removeprefix("Value error, ")
-        raise SettingsError(f"{name}: {message}") from None
+        if not first["loc"]:
+            # A rule across settings: its message starts with the setting it names.
+            raise SettingsError(message) from None
+        raise SettingsError(f"{str(first['loc'][0]).upper()}: {message}") from None

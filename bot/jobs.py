@@ -21,6 +21,19 @@ async def scan_and_plan(services: Services, notifier: AdminNotifier | None = Non
         default_tz=services.zone,
         summarizer=services.summarizer,
     )
+    for change in report.status_changes:
+        # Once per change (the pipeline remembers), not at every scan.
+        if change.available:
+            log.info("content folder %s is back", change.source)
+            text = f"Content folder {change.source} is back: reading articles again."
+        else:
+            log.warning("content folder %s %s", change.source, change.reason)
+            text = (
+                f"Content folder {change.source} {change.reason}: "
+                "nothing new is read until it is back."
+            )
+        if notifier is not None:
+            await notifier.send(text)
     for error in report.errors:
         log.warning("skipped article file %s: %s", error.source, error.reason)
         if notifier is not None:
@@ -40,5 +53,4 @@ async def scan_and_plan(services: Services, notifier: AdminNotifier | None = Non
 
 async def scan_job(context: NewswireContext) -> None:
     """JobQueue entry point: the folder watch."""
-    notifier = context.application.bot_data.get("notifier")
-    await scan_and_plan(context.services, notifier)
+    await scan_and_plan(context.services, context.services.notifier)

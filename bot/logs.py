@@ -1,13 +1,27 @@
-"""Logging set-up: one format, quiet HTTP libraries, and no secret ever written."""
+"""Logging set-up: one format, quiet HTTP libraries, no secret and no reader's content written."""
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
+import threading
 from collections.abc import Iterable
+from types import TracebackType
+from typing import TextIO
 
 # Anything shaped like a bot token, also inside URLs (".../bot123:ABC.../getMe").
 _TOKEN_SHAPE = re.compile(r"\d{5,20}:[A-Za-z0-9_-]{30,}")
+
+# Libraries whose records below this level carry readers' messages and names (PTB's update
+# bodies and call parameters) or SQL parameters and rows; held there unless LOG_CONTENT.
+CONTENT_FLOORS = {
+    "telegram": logging.INFO,
+    "sqlalchemy.engine": logging.WARNING,  # INFO is every statement with its parameters
+    "aiosqlite": logging.INFO,  # DEBUG prints each call with its arguments
+}
+# Libraries kept quiet at any level: httpx logs every request URL, which holds the token.
+QUIET = ("httpx", "httpcore", "apscheduler", "alembic", "aiohttp.access")
 
 
 class RedactSecrets(logging.Filter):
@@ -16,6 +30,10 @@ class RedactSecrets(logging.Filter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s]
+
+    def add(self, *secrets: str) -> None:
+        """Redact these too from now on (empty strings are ignored)."""
+        self.secrets.extend(s for s in secrets if s and s not in self.secrets)
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
@@ -36,19 +54,93 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def setup_logging(level: str, secrets: Iterable[str] = ()) -> RedactSecrets:
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time (a redirected or captured stream)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
+# One redactor for the process: secrets learnt from the settings apply to every handler.
+_REDACTOR = RedactSecrets()
+CLI_LOGGER = "newswire.cli"
+
+
+def add_secrets(*secrets: str) -> None:
+    """Never write these (the token, API keys, passwords) anywhere through logging."""
+    _REDACTOR.add(*secrets)
+
+
+def cli_logger() -> logging.Logger:
+    """The logger a CLI failure goes through: its message alone on stderr, redacted."""
+    logger = logging.getLogger(CLI_LOGGER)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.addFilter(_REDACTOR)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        # Its line must not be printed twice (once here, once with the root's timestamp).
+        logger.propagate = False
+    return logger
+
+
+def _excepthook(
+    exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc, tb)
+        return
+    cli_logger().critical(
+        "newswire: unexpected %s, exiting", exc_type.__name__, exc_info=(exc_type, exc, tb)
+    )
+
+
+def _thread_excepthook(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is None:
+        return
+    cli_logger().critical(
+        "newswire: unexpected %s in thread %s",
+        args.exc_type.__name__,
+        args.thread.name if args.thread else "?",
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )
+
+
+def install_excepthook() -> None:
+    """Uncaught exceptions are logged through the redactor instead of printed raw."""
+    sys.excepthook = _excepthook
+    threading.excepthook = _thread_excepthook
+
+
+def setup_logging(
+    level: str, secrets: Iterable[str] = (), *, log_content: bool = False
+) -> RedactSecrets:
     """Configure the root logger; returns the filter so more secrets can be added later."""
-    redactor = RedactSecrets(secrets)
+    _REDACTOR.add(*secrets)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(redactor)
+    handler.addFilter(_REDACTOR)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs every request URL, which holds the token, at INFO.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    return redactor
+    for name in QUIET:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    hold_content(log_content=log_content)
+    return _REDACTOR
+
+
+def hold_content(*, log_content: bool) -> None:
+    """Keep readers' text, names and SQL parameters out of DEBUG logs unless asked."""
+    root_level = logging.getLogger().level
+    for name, floor in CONTENT_FLOORS.items():
+        # Never below the root's level: a floor must not make a library louder than the rest.
+        logging.getLogger(name).setLevel(logging.NOTSET if log_content else max(floor, root_level))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from bot.logs import cli_logger
 from content.summarizing import ExtractiveSummarizer, Summarizer
 
 DEFAULT_TZ = "Asia/Singapore"
@@ -42,15 +43,20 @@ def run(args: argparse.Namespace, summarizer: Summarizer | None = None) -> int:
     try:
         title, paragraphs = _read_article(args.file)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        print(f"newswire summarize: {exc}", file=sys.stderr)
+        _report(f"newswire summarize: {exc}")
         return 2
     summary = summarizer.summarize(paragraphs, title=title, max_sentences=sentences)
     if not summary:
-        print("newswire summarize: no sentences to summarize", file=sys.stderr)
+        _report("newswire summarize: no sentences to summarize")
         return 1
     for sentence in summary:
         print(sentence)
     return 0
+
+
+def _report(message: str) -> None:
+    """One line on stderr, through the redacting logger."""
+    cli_logger().error("%s", message)
 
 
 def _positive_int(text: str) -> int:
@@ -101,7 +107,7 @@ def _run_jsonl(file: str, summarizer: Summarizer, sentences: int) -> int:
             contextlib.nullcontext(sys.stdin) if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115
         )
     except OSError as exc:
-        print(f"newswire summarize: {exc}", file=sys.stderr)
+        _report(f"newswire summarize: {exc}")
         return 2
     bad = 0
     with stream as lines:
@@ -113,7 +119,7 @@ def _run_jsonl(file: str, summarizer: Summarizer, sentences: int) -> int:
                 if not isinstance(row, dict) or not isinstance(row.get("article"), str):
                     raise ValueError('expected an object with an "article" string')
             except ValueError as exc:
-                print(f"newswire summarize: line {lineno}: {exc}", file=sys.stderr)
+                _report(f"newswire summarize: line {lineno}: {exc}")
                 bad += 1
                 continue
             title = row.get("title")

@@ -8,8 +8,26 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import NewType
 
-ARTICLE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+# A Telegram chat as Newswire names it everywhere: the numeric id as text (ids exceed 32 bits,
+# so never a narrow int) or a channel's "@username", which only some chats have.
+ChatId = NewType("ChatId", str)
+
+
+def chat_id_of(value: int | str) -> ChatId:
+    """The one conversion into a ChatId (from PTB's int ids, settings or stored values)."""
+    return ChatId(str(value).strip())
+
+
+# The one definition of an article id: ASCII letters, digits, "_" and "-", 1 to 40 of them.
+ARTICLE_ID_PATTERN = r"[A-Za-z0-9_-]{1,40}"
+ARTICLE_ID_RE = re.compile(rf"^{ARTICLE_ID_PATTERN}$")
+
+
+def is_article_id(text: str) -> bool:
+    """Whether `text` is exactly an article id (no trailing newline, nothing around it)."""
+    return re.fullmatch(ARTICLE_ID_PATTERN, text) is not None
 
 
 def make_article_id(key: str) -> str:
@@ -83,7 +101,7 @@ class SubscriptionKind(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    chat_id: int
+    chat_id: ChatId
     kind: SubscriptionKind
     value: str  # topic slug or lower-cased keyword
 
@@ -107,7 +125,7 @@ class Delivery:
 
     id: int
     article_id: str
-    chat_id: str  # numeric id as text, or @channelname
+    chat_id: ChatId
     kind: DeliveryKind
     priority: int
     state: DeliveryState
@@ -131,6 +149,15 @@ class SearchHit:
     score: float
 
 
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """A source went missing or came back: reported once per change, not at every scan."""
+
+    source: str
+    available: bool
+    reason: str | None = None  # why it is unavailable
+
+
 @dataclass(slots=True)
 class IngestReport:
     """What one scan of the sources did; the bot turns it into log lines and admin notices."""
@@ -140,3 +167,4 @@ class IngestReport:
     edits: int = 0  # channel posts queued to be edited because their story changed
     unchanged: int = 0
     errors: list[ArticleParseError] = field(default_factory=list)
+    status_changes: list[SourceStatus] = field(default_factory=list)

@@ -11,17 +11,27 @@ from datetime import datetime, tzinfo
 from functools import partial
 from pathlib import Path
 
-from content.models import Article, ArticleParseError, IngestReport, headline_id
-from content.parsing import SUPPORTED_SUFFIXES, parse_bytes
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from content.matching import KeywordIndex, match_all
+from content.models import Article, ArticleParseError, IngestReport, SourceStatus, headline_id
+from content.parsing import parse_bytes
+from content.sources.folder import FolderItem, look
 from content.storage import Repository, SourceFileState, UpsertOutcome
 from content.summarizing import Summarizer, fit_summary
-from content.topics import derive_topics, keyword_matches, normalise_topic
+from content.topics import derive_topics
+from content.visibility import is_embargoed
 
 log = logging.getLogger(__name__)
 
 ARCHIVE_DONE_KEY = "archive_imported"
+FOLDER_MISSING_KEY = "content_folder_missing"  # + the folder's path
 SUMMARY_MAX_CHARS = 600
-MAX_FILE_BYTES = 5 * 1024 * 1024
+# Seconds one file may take to parse (and again to summarize locally); past it, it is that
+# file's error. A thread cannot be stopped: it finishes in the background, its result unused.
+PARSE_TIMEOUT_SECONDS = 30.0
+# The database being unavailable is not the file's fault: the scan stops and is tried again.
+_NOT_THE_FILES_FAULT = (OperationalError, InterfaceError)
 
 
 CHANNEL_PRIORITY = 0  # lower goes first
@@ -49,54 +59,23 @@ async def summarize(article: Article, summarizer: Summarizer) -> str:
     if summarize_async is not None:
         sentences = await summarize_async(paragraphs, title=article.title, max_sentences=3)
     else:
-        sentences = summarizer.summarize(paragraphs, title=article.title, max_sentences=3)
+        # CPU work on a long story: in a thread, so the bot keeps answering meanwhile.
+        sentences = await asyncio.to_thread(
+            summarizer.summarize, paragraphs, title=article.title, max_sentences=3
+        )
     return " ".join(fit_summary(sentences, max_chars=SUMMARY_MAX_CHARS))
 
 
 async def enrich(article: Article, summarizer: Summarizer) -> Article:
     """Add derived topics and the summary to a freshly parsed article."""
-    article = replace(article, topics=derive_topics(article))
+    article = replace(article, topics=await asyncio.to_thread(derive_topics, article))
     return replace(article, summary=await summarize(article, summarizer))
 
 
-@dataclass(frozen=True, slots=True)
-class _FileSeen:
-    path: Path
-    key: str
-    mtime_ns: int
-    size: int
-    data: bytes | None = None  # read only when the file changed
-    error: str | None = None
-
-
-def _look(folder: Path, known: dict[str, SourceFileState]) -> list[_FileSeen] | None:
-    """Blocking part of a scan (run in a thread): list, stat, read what changed."""
-    if not folder.is_dir():
-        return None
-    seen: list[_FileSeen] = []
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            continue
-        try:
-            if not path.is_file():
-                continue
-            stat = path.stat()
-        except OSError:  # vanished between listing and stat
-            continue
-        key = str(path.resolve())
-        item = _FileSeen(path, key, stat.st_mtime_ns, stat.st_size)
-        previous = known.get(key)
-        if previous and (previous.mtime_ns, previous.size) == (stat.st_mtime_ns, stat.st_size):
-            seen.append(item)
-            continue
-        if stat.st_size > MAX_FILE_BYTES:
-            seen.append(replace(item, error=f"file is larger than {MAX_FILE_BYTES} bytes"))
-            continue
-        try:
-            seen.append(replace(item, data=path.read_bytes()))
-        except OSError as exc:
-            seen.append(replace(item, error=f"cannot read: {exc.strerror}"))
-    return seen
+def _read_article(data: bytes, path: Path, default_tz: tzinfo) -> Article:
+    """Parse a file's bytes and derive its topics (blocking: run in a thread)."""
+    article = parse_bytes(data, path, default_tz=default_tz)
+    return replace(article, topics=derive_topics(article))
 
 
 async def scan_folder(
@@ -106,18 +85,21 @@ async def scan_folder(
     now: datetime,
     default_tz: tzinfo,
     summarizer: Summarizer,
+    parse_timeout: float = PARSE_TIMEOUT_SECONDS,
 ) -> IngestReport:
     """Parse new and changed files into stored articles; report broken files once per version.
 
     At the very first scan (an empty database), what is already in the folder is imported
-    as the archive: readable in the bot, never posted.
+    as the archive: readable in the bot, never posted. Whatever goes wrong with one file
+    (reading, parsing or storing it) is that file's error; the others go on.
     """
     report = IngestReport()
-    first_run = await repo.get_meta(ARCHIVE_DONE_KEY) is None
-    known = await repo.source_files()
-    files = await asyncio.to_thread(_look, folder, known)
+    first_run = await repo.sources.get_meta(ARCHIVE_DONE_KEY) is None
+    known = await repo.sources.files()
+    versions = {key: (state.mtime_ns, state.size) for key, state in known.items()}
+    files = await asyncio.to_thread(look, folder, versions)
+    await _note_folder(repo, folder, present=files is not None, report=report, now=now)
     if files is None:
-        report.errors.append(ArticleParseError(folder, "content folder does not exist"))
         return report
     for item in files:
         previous = known.get(item.key)
@@ -127,7 +109,7 @@ async def scan_folder(
         data = item.data or b""
         digest = hashlib.sha256(data).hexdigest()
         record = partial(
-            repo.record_source_file,
+            repo.sources.record_file,
             path=item.key,
             mtime_ns=item.mtime_ns,
             size=item.size,
@@ -140,33 +122,99 @@ async def scan_folder(
             report.unchanged += 1
             continue
         try:
-            if item.error is not None:
-                raise ArticleParseError(item.path, item.error)
-            parsed = parse_bytes(data, item.path, default_tz=default_tz)
-            article = await enrich(parsed, summarizer)
-        except ArticleParseError as exc:
-            report.errors.append(exc)
-            await record(article_id=None, error=exc.reason)
+            article_id = await _ingest(
+                repo,
+                item,
+                previous,
+                report,
+                now=now,
+                first_run=first_run,
+                default_tz=default_tz,
+                summarizer=summarizer,
+                parse_timeout=parse_timeout,
+            )
+        except _NOT_THE_FILES_FAULT:
+            raise
+        except Exception as exc:  # any failure is this one file's error
+            error = _as_file_error(item.path, exc)
+            report.errors.append(error)
+            await record(article_id=None, error=error.reason)
             continue
-        stored = await _stored_version(repo, previous, article)
-        if stored is not None:
-            article = replace(article, id=stored.id)
-        outcome = await repo.upsert_article(article, now=now)
-        if outcome is UpsertOutcome.NEW:
-            report.new.append(article.id)
-            embargoed = article.publish_at is not None and article.publish_at > now
-            if first_run and not embargoed:
-                await repo.mark_archived(article.id, now=now)
-        elif outcome is UpsertOutcome.UPDATED:
-            report.updated.append(article.id)
-            if stored is not None and _post_of(stored) != _post_of(article):
-                report.edits += await repo.requeue_channel_edits(article.id, now=now)
-        else:
-            report.unchanged += 1
-        await record(article_id=article.id, error=None)
+        await record(article_id=article_id, error=None)
     if first_run:
-        await repo.set_meta(ARCHIVE_DONE_KEY, now.isoformat())
+        await repo.sources.set_meta(ARCHIVE_DONE_KEY, now.isoformat())
     return report
+
+
+async def _ingest(
+    repo: Repository,
+    item: FolderItem,
+    previous: SourceFileState | None,
+    report: IngestReport,
+    *,
+    now: datetime,
+    first_run: bool,
+    default_tz: tzinfo,
+    summarizer: Summarizer,
+    parse_timeout: float,
+) -> str:
+    """Parse, enrich and store one changed file; returns its article id."""
+    if item.error is not None or item.data is None:
+        raise ArticleParseError(item.path, item.error or "not read")
+    try:
+        # A thread keeps the event loop free; the timeout bounds how long a scan waits for it.
+        parsed = await asyncio.wait_for(
+            asyncio.to_thread(_read_article, item.data, item.path, default_tz), parse_timeout
+        )
+        # A remote summarizer has its own timeout and fallback; only local CPU work is bounded.
+        remote = getattr(summarizer, "summarize_async", None) is not None
+        summary = await asyncio.wait_for(
+            summarize(parsed, summarizer), None if remote else parse_timeout
+        )
+    except TimeoutError:
+        raise ArticleParseError(
+            item.path, f"took longer than {parse_timeout:g} s to read"
+        ) from None
+    article = replace(parsed, summary=summary)
+    stored = await _stored_version(repo, previous, article)
+    if stored is not None:
+        article = replace(article, id=stored.id)
+    outcome = await repo.articles.upsert(article, now=now)
+    if outcome is UpsertOutcome.NEW:
+        report.new.append(article.id)
+        if first_run and not is_embargoed(article, now=now):
+            await repo.articles.mark_archived(article.id, now=now)
+    elif outcome is UpsertOutcome.UPDATED:
+        report.updated.append(article.id)
+        if stored is not None and _post_of(stored) != _post_of(article):
+            report.edits += await repo.outbox.requeue_channel_edits(article.id, now=now)
+    else:
+        report.unchanged += 1
+    return article.id
+
+
+def _as_file_error(path: Path, exc: Exception) -> ArticleParseError:
+    """Any exception while handling one file, as that file's error (logged with its cause)."""
+    if isinstance(exc, ArticleParseError):
+        return exc
+    cause = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps what the driver raised
+    log.error("article file %s failed unexpectedly", path, exc_info=exc)
+    return ArticleParseError(path, f"could not be read or stored ({type(cause).__name__})")
+
+
+async def _note_folder(
+    repo: Repository, folder: Path, *, present: bool, report: IngestReport, now: datetime
+) -> None:
+    """Report the folder going missing or coming back once per change (kept across restarts)."""
+    key = f"{FOLDER_MISSING_KEY}:{folder}"
+    was_missing = bool(await repo.sources.get_meta(key))
+    if present and was_missing:
+        await repo.sources.set_meta(key, "")
+        report.status_changes.append(SourceStatus(str(folder), available=True))
+    elif not present and not was_missing:
+        await repo.sources.set_meta(key, now.isoformat())
+        reason = "does not exist"
+        report.status_changes.append(SourceStatus(str(folder), available=False, reason=reason))
 
 
 async def _stored_version(
@@ -179,14 +227,14 @@ async def _stored_version(
     a corrected headline is the same story, to be updated, not a new one to post again.
     A new headline *and* a new time in the same file is a new story.
     """
-    current = await repo.get_article(article.id)
+    current = await repo.articles.get(article.id)
     if current is not None:
         return current
     if previous is None or previous.article_id is None or article.published is None:
         return None
     if article.id != headline_id(article.title, article.published):
         return None  # the file names its id (front matter id or url): a new id is meant
-    old = await repo.get_article(previous.article_id)
+    old = await repo.articles.get(previous.article_id)
     if old is not None and old.published == article.published:
         return old
     return None
@@ -199,23 +247,16 @@ def _post_of(article: Article) -> tuple[object, ...]:
 
 async def plan_due(repo: Repository, *, channels: Sequence[str], now: datetime) -> PlanReport:
     """Queue every due, unplanned article for the channels and its matching readers."""
-    due = await repo.articles_to_plan(now=now)
+    due = await repo.articles.due_for_planning(now=now)
     if not due:
         return PlanReport((), 0)
-    keywords = await repo.keyword_values()
+    keywords = await repo.readers.keyword_values()
+    # One pass over each story, off the event loop: readers may hold many thousand keywords.
+    index = await asyncio.to_thread(KeywordIndex, keywords)
+    matches = await asyncio.to_thread(match_all, index, due)
     total = 0
-    for article in due:
-        body = article.body_text
-        topics = set(article.topics)
-        # A keyword also matches a topic of the same name: "/subscribe wildlife" before any
-        # wildlife story exists is a keyword, and should still catch the first tagged one.
-        matched = [
-            k
-            for k in keywords
-            if normalise_topic(k) in topics
-            or keyword_matches(k, title=article.title, standfirst=article.standfirst, body=body)
-        ]
-        total += await repo.plan_deliveries(
+    for article, matched in zip(due, matches, strict=True):
+        total += await repo.outbox.plan(
             article,
             channels=channels,
             keyword_matches=matched,

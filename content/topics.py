@@ -125,14 +125,14 @@ TOPICS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "“": '"', "”": '"'})
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Text in one comparable form: NFC, straight quotes, case-folded."""
     return unicodedata.normalize("NFC", text).translate(_QUOTES).casefold()
 
 
 def _phrase_body(keyword: str, *, plural: bool) -> str | None:
     """Regex source for a phrase without its word-boundary guards, None for a blank keyword."""
-    words = _fold(keyword).split()
+    words = fold(keyword).split()
     if not words:
         return None
     body = r"\s+".join(re.escape(word) for word in words)
@@ -146,11 +146,13 @@ def _whole_words(body: str) -> str:
     return rf"(?<!\w)(?:{body})(?!\w)"
 
 
-@lru_cache(maxsize=2048)
-def _keyword_re(keyword: str) -> re.Pattern[str] | None:
-    """Compiled matcher for one user keyword."""
+def compile_keyword(keyword: str) -> re.Pattern[str] | None:
+    """Matcher for one user keyword (whole words, any whitespace between them), None if blank."""
     body = _phrase_body(keyword, plural=False)
     return re.compile(_whole_words(body)) if body else None
+
+
+keyword_pattern = lru_cache(maxsize=2048)(compile_keyword)
 
 
 def _topic_re(keywords: tuple[str, ...]) -> re.Pattern[str]:
@@ -176,10 +178,10 @@ def normalise_topic(text: str) -> str:
 
 def keyword_matches(keyword: str, *, title: str, standfirst: str | None, body: str) -> bool:
     """Whether the keyword occurs as a whole word or phrase in the title, standfirst or body."""
-    matcher = _keyword_re(keyword)
+    matcher = keyword_pattern(keyword)
     if matcher is None:
         return False
-    return any(matcher.search(_fold(part)) for part in (title, standfirst or "", body) if part)
+    return any(matcher.search(fold(part)) for part in (title, standfirst or "", body) if part)
 
 
 def _hits(matcher: re.Pattern[str], text: str) -> int:
@@ -190,9 +192,9 @@ def _hits(matcher: re.Pattern[str], text: str) -> int:
 
 def topic_scores(article: Article) -> dict[str, float]:
     """Length-normalised weighted keyword score for every taxonomy topic with any match."""
-    title = _fold(article.title)
-    standfirst = _fold(article.standfirst or "")
-    body = _fold(article.body_text)
+    title = fold(article.title)
+    standfirst = fold(article.standfirst or "")
+    body = fold(article.body_text)
     length_factor = max(1.0, math.sqrt(len(body.split()) / _REFERENCE_BODY_WORDS))
     scores: dict[str, float] = {}
     for slug, matcher in _TOPIC_RES.items():

@@ -16,6 +16,9 @@ from tests.support.waiting import wait_for
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
+# The sandbox fixtures (sandbox, server, bot, client, clock) for the sandbox tests.
+pytest_plugins = ["tests.support.isolation", "tests.support.sandbox"]
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE = FIXTURES / "ukraine-tells-russian-mothers-to-pick-up-captured-sons.txt"
 ADMIN = 4242
@@ -121,3 +124,6 @@ async def stack(tmp_path: Path, content_dir: Path, database_url: str) -> AsyncIt
     finally:
         await stack.newswire.stop()
         await server.stop()
+    # Telegram silently ignores a parameter a method lacks; only the sandbox can tell.
+    unknown = dict(sandbox.unknown_parameters)
+    assert not unknown, f"Bot API calls with parameters their method lacks: {unknown}"

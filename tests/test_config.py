@@ -30,6 +30,7 @@ ENV_NAMES = (
     "SUMMARIZER_URL",
     "SUMMARIZER_MODEL",
     "SUMMARIZER_API_KEY",
+    "LOG_CONTENT",
 )
 GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -185,6 +186,48 @@ def test_malformed_token_is_refused_without_echoing_it(
     assert caught.value.__suppress_context__ is True
 
 
+@pytest.mark.parametrize(
+    ("present", "missing"),
+    [
+        ({}, "SUMMARIZER_URL"),
+        ({"SUMMARIZER_MODEL": "gpt-4o-mini"}, "SUMMARIZER_URL"),
+        ({"SUMMARIZER_URL": "http://127.0.0.1:8000/v1/chat/completions"}, "SUMMARIZER_MODEL"),
+        (
+            {"SUMMARIZER_URL": "http://127.0.0.1:8000/v1", "SUMMARIZER_MODEL": "  "},
+            "SUMMARIZER_MODEL",
+        ),
+    ],
+)
+def test_openai_summarizer_needs_its_url_and_model(
+    monkeypatch: pytest.MonkeyPatch, present: dict[str, str], missing: str
+) -> None:
+    # Before: the extractive summarizer ran silently in place of the one asked for.
+    monkeypatch.setenv("SUMMARIZER", "openai")
+    for name, value in present.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message == f"{missing}: required when SUMMARIZER=openai"
+
+
+def test_openai_summarizer_with_url_and_model_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUMMARIZER", "openai")
+    monkeypatch.setenv("SUMMARIZER_URL", "http://127.0.0.1:8000/v1/chat/completions")
+    monkeypatch.setenv("SUMMARIZER_MODEL", "gpt-4o-mini")
+    settings = load_settings()
+    assert (settings.summarizer, settings.summarizer_model) == ("openai", "gpt-4o-mini")
+
+
+def test_log_content_is_off_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().log_content is False
+    monkeypatch.setenv("LOG_CONTENT", "true")
+    assert load_settings().log_content is True
+    monkeypatch.setenv("LOG_CONTENT", "sometimes")
+    with pytest.raises(SettingsError, match=r"^LOG_CONTENT: "):
+        load_settings()
+
+
 def test_settings_object_validates_directly_too() -> None:
     with pytest.raises(ValueError):
         Settings(timezone="Nowhere/Atall", _env_file=None)  # type: ignore[call-arg]
@@ -207,6 +250,27 @@ def test_run_with_a_bad_setting_exits_2_with_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1, result.stderr
     assert "TIMEZONE" in lines[0] and "Mars/Base" in lines[0]
     assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_run_with_openai_but_no_url_exits_2_naming_it(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    env["SUMMARIZER"] = "openai"
+    env["SUMMARIZER_MODEL"] = "gpt-4o-mini"
+    env["SANDBOX_PORT"] = "0"  # were it to start after all, it would take no one's port
+    env["PYTHONPATH"] = str(REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "SUMMARIZER_URL" in lines[0]
     assert result.stdout == ""
 
 

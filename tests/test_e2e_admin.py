@@ -8,7 +8,8 @@ import pytest
 
 from content.models import DeliveryState
 from tests.conftest import ADMIN, Stack, wait_for
-from tests.test_e2e_commands import say
+from tests.support.reader import say
+from tests.support.storage import deliveries_of
 from tests.test_e2e_failures import _dead_to, alerts, subscribe
 from tests.test_e2e_publishing import NEW_ARTICLE, channel_posts, write
 
@@ -27,6 +28,11 @@ async def test_stats_and_retry_bring_back_a_dead_delivery(stack: Stack, content_
     await wait_for(lambda: channel_posts(stack), what="the channel post")
     dead = await wait_for(lambda: _dead_to(stack, "3500"), what="the dead delivery")
     article_id = dead[0].article_id
+    # The editors' notice of the dead delivery comes first: /stats's reply is the next message.
+    await wait_for(
+        lambda: any("Gave up" in m["text"] for m in stack.sandbox.bot_messages(ADMIN)),
+        what="the editors' notice",
+    )
 
     stats = await say(stack, "/stats", user=ADMIN)
     assert "dead: 1" in stats["text"]
@@ -39,5 +45,5 @@ async def test_stats_and_retry_bring_back_a_dead_delivery(stack: Stack, content_
     await wait_for(lambda: alerts(stack, 3500), what="the re-queued message")
     nothing = await say(stack, f"/retry {article_id}", user=ADMIN)
     assert "No dead deliveries" in nothing["text"]
-    states = {d.state for d in await stack.newswire.repo.deliveries_of(article_id)}
+    states = {d.state for d in await deliveries_of(stack.newswire.repo, article_id)}
     assert DeliveryState.DEAD not in states

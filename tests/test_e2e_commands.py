@@ -7,31 +7,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import Stack, wait_for
+from tests.support.reader import READER, buttons, press, say
 
 pytestmark = pytest.mark.e2e
-READER = 1001
-
-
-async def say(stack: Stack, text: str, user: int = READER) -> dict[str, Any]:
-    """Send `text` as the user and return the bot's next reply in that chat."""
-    before = len(stack.sandbox.bot_messages(user))
-    stack.sandbox.send_user_message(user, text)
-    replies = await wait_for(
-        lambda: stack.sandbox.bot_messages(user)[before:], what=f"a reply to {text!r}"
-    )
-    return replies[0]
-
-
-def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
-    markup = message.get("reply_markup") or {}
-    return [b for row in markup.get("inline_keyboard", []) for b in row]
-
-
-async def press(stack: Stack, message: dict[str, Any], label_part: str, user: int = READER) -> None:
-    button = next(b for b in buttons(message) if label_part in b["text"])
-    stack.sandbox.press_button(
-        user, message["chat_id"], message["message_id"], button["callback_data"]
-    )
 
 
 async def test_start_welcomes_and_registers_commands(stack: Stack) -> None:
@@ -136,6 +114,6 @@ async def test_unknown_command_and_plain_text_get_a_hint(stack: Stack) -> None:
 
 
 async def test_deep_link_opens_the_article(stack: Stack) -> None:
-    latest = await stack.newswire.repo.latest(limit=1, now=stack.newswire.services.clock())
+    latest = await stack.newswire.repo.articles.latest(limit=1, now=stack.newswire.services.clock())
     reply = await say(stack, f"/start a_{latest[0].id}")
     assert latest[0].title in reply["text"]

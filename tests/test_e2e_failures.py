@@ -12,6 +12,7 @@ import pytest
 from bot import rendering
 from content.models import DeliveryState, SubscriptionKind
 from tests.conftest import ADMIN, Stack, wait_for
+from tests.support.storage import deliveries_of
 from tests.test_e2e_publishing import CHANNEL, NEW_ARTICLE, channel_posts, write
 
 pytestmark = pytest.mark.e2e
@@ -24,8 +25,10 @@ SECOND_ARTICLE = NEW_ARTICLE.replace("Bus captain praised", "Bus captain thanked
 async def subscribe(stack: Stack, chat_id: int, keyword: str = "wallet") -> None:
     """Subscribe a chat straight in the repository (groups cannot use /subscribe)."""
     repo = stack.newswire.repo
-    await repo.upsert_chat(chat_id=chat_id, first_name=None, username=None, now=NOW)
-    await repo.subscribe(chat_id=chat_id, kind=SubscriptionKind.KEYWORD, value=keyword, now=NOW)
+    await repo.readers.upsert_chat(chat_id=chat_id, first_name=None, username=None, now=NOW)
+    await repo.readers.subscribe(
+        chat_id=chat_id, kind=SubscriptionKind.KEYWORD, value=keyword, now=NOW
+    )
 
 
 async def add_readers(stack: Stack, chat_ids: list[int]) -> None:
@@ -42,8 +45,8 @@ def alerts(stack: Stack, chat_id: int) -> list[dict[str, Any]]:
 async def deliveries_to(stack: Stack, chat_id: str) -> list[Any]:
     repo = stack.newswire.repo
     found = []
-    for article in await repo.latest(limit=20, now=stack.newswire.services.clock()):
-        found += [d for d in await repo.deliveries_of(article.id) if d.chat_id == chat_id]
+    for article in await repo.articles.latest(limit=20, now=stack.newswire.services.clock()):
+        found += [d for d in await deliveries_of(repo, article.id) if d.chat_id == chat_id]
     return found
 
 
@@ -96,11 +99,11 @@ async def test_reader_who_blocks_mid_broadcast_is_dropped(stack: Stack, content_
     )
     (dead,) = await deliveries_to(stack, str(readers[-1]))
     assert dead.state is DeliveryState.DEAD and "blocked" in (dead.last_error or "")
-    assert await repo.subscriptions_of(readers[-2]) != []
+    assert await repo.readers.subscriptions_of(readers[-2]) != []
 
 
 async def _subs_of(stack: Stack, chat_id: int) -> bool:
-    return await stack.newswire.repo.subscriptions_of(chat_id) == []
+    return await stack.newswire.repo.readers.subscriptions_of(chat_id) == []
 
 
 async def test_unknown_chat_is_dead_with_reason_and_admin_told(
@@ -132,9 +135,9 @@ async def test_group_upgraded_to_supergroup_gets_the_post_at_its_new_id(
     write(content_dir, "one.txt", NEW_ARTICLE)
     await wait_for(lambda: alerts(stack, new_id), what="the post in the supergroup")
     assert alerts(stack, group) == []
-    subs = await stack.newswire.repo.subscriptions_of(new_id)
+    subs = await stack.newswire.repo.readers.subscriptions_of(new_id)
     assert [s.value for s in subs] == ["wallet"]
-    assert await stack.newswire.repo.subscriptions_of(group) == []
+    assert await stack.newswire.repo.readers.subscriptions_of(group) == []
 
 
 async def test_server_errors_are_retried_until_delivered(stack: Stack, content_dir: Path) -> None:
@@ -191,8 +194,8 @@ async def test_stop_mid_broadcast_hands_back_what_waits_and_a_restart_finishes_o
     await stack.newswire.stop()
     got = sum(1 for r in readers if alerts(stack, r))
     assert got < len(readers), "the fan-out finished before the stop: the test proves nothing"
-    article = (await stack.newswire.repo.latest(limit=1, now=NOW.replace(year=2027)))[0]
-    states = [d.state for d in await stack.newswire.repo.deliveries_of(article.id)]
+    article = (await stack.newswire.repo.articles.latest(limit=1, now=NOW.replace(year=2027)))[0]
+    states = [d.state for d in await deliveries_of(stack.newswire.repo, article.id)]
     assert DeliveryState.SENDING not in states  # nothing held by the stopped worker
     assert states.count(DeliveryState.SENT) == got + 1  # + the channel post
     await stack.restart()

@@ -12,6 +12,7 @@ import pytest
 
 from content.models import DeliveryState
 from tests.conftest import ADMIN, FIXTURES, Stack, wait_for
+from tests.support.storage import deliveries_of
 from tests.test_e2e_commands import say
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +53,7 @@ def write(folder: Path, name: str, text: str) -> Path:
 async def test_archive_is_not_posted_at_first_start(stack: Stack) -> None:
     await stack.scans(2)
     assert channel_posts(stack) == []
-    assert await stack.newswire.repo.article_count() == 3
+    assert await stack.newswire.repo.articles.count() == 3
 
 
 async def test_new_file_reaches_channel_and_subscriber(stack: Stack, content_dir: Path) -> None:
@@ -95,9 +96,9 @@ async def test_restart_never_posts_twice(stack: Stack, content_dir: Path) -> Non
     await stack.scans(3)
     assert len(channel_posts(stack)) == 1
     assert len([m for m in stack.sandbox.bot_messages(READER) if "New story" in m["text"]]) == 1
-    deliveries = await stack.newswire.repo.deliveries_of(
-        (await stack.newswire.repo.latest(limit=1, now=stack.newswire.services.clock()))[0].id
-    )
+    repo = stack.newswire.repo
+    (story,) = await repo.articles.latest(limit=1, now=stack.newswire.services.clock())
+    deliveries = await deliveries_of(repo, story.id)
     assert {d.state for d in deliveries} == {DeliveryState.SENT}
     assert all(d.message_id for d in deliveries)
 
@@ -111,7 +112,7 @@ async def test_stop_during_a_slow_commit_still_records_the_sends(
     dropped the batch, and the next run sent the channel post a second time.
     """
     repo = stack.newswire.repo
-    real = repo.mark_sent_many
+    real = repo.outbox.mark_sent_many
     committing = asyncio.Event()
 
     async def slow_commit(batch: Any) -> None:
@@ -119,7 +120,7 @@ async def test_stop_during_a_slow_commit_still_records_the_sends(
         await asyncio.sleep(0.3)  # a slow database at the worst moment
         await real(batch)
 
-    monkeypatch.setattr(repo, "mark_sent_many", slow_commit)
+    monkeypatch.setattr(repo.outbox, "mark_sent_many", slow_commit)
     await say(stack, "/subscribe wallet")
     write(content_dir, "bus.txt", NEW_ARTICLE)
     await wait_for(lambda: channel_posts(stack), what="the channel post")
@@ -143,7 +144,7 @@ async def test_a_failed_commit_of_sent_results_is_retried(
 ) -> None:
     """A database hiccup while recording sends keeps the results and records them later."""
     repo = stack.newswire.repo
-    real = repo.mark_sent_many
+    real = repo.outbox.mark_sent_many
     failures = [ConnectionError("database went away")]
 
     async def flaky_commit(batch: Any) -> None:
@@ -151,13 +152,13 @@ async def test_a_failed_commit_of_sent_results_is_retried(
             raise failures.pop()
         await real(batch)
 
-    monkeypatch.setattr(repo, "mark_sent_many", flaky_commit)
+    monkeypatch.setattr(repo.outbox, "mark_sent_many", flaky_commit)
     write(content_dir, "bus.txt", NEW_ARTICLE)
     await wait_for(lambda: channel_posts(stack), what="the channel post")
-    article = (await repo.latest(limit=1, now=stack.newswire.services.clock()))[0]
+    article = (await repo.articles.latest(limit=1, now=stack.newswire.services.clock()))[0]
 
     async def all_sent() -> bool:
-        states = {d.state for d in await repo.deliveries_of(article.id)}
+        states = {d.state for d in await deliveries_of(repo, article.id)}
         return states == {DeliveryState.SENT}
 
     await wait_for(all_sent, what="the delivery recorded as sent")
@@ -171,10 +172,10 @@ async def test_a_failed_commit_of_sent_results_is_retried(
 async def test_changed_file_updates_not_duplicates(stack: Stack, content_dir: Path) -> None:
     write(content_dir, "bus.txt", NEW_ARTICLE)
     await wait_for(lambda: channel_posts(stack), what="the channel post")
-    count = await stack.newswire.repo.article_count()
+    count = await stack.newswire.repo.articles.count()
     write(content_dir, "bus.txt", NEW_ARTICLE.replace("S$800", "S$900"))
     await wait_for(lambda: _search_has(stack, "900"), what="the edited article to be stored")
-    assert await stack.newswire.repo.article_count() == count
+    assert await stack.newswire.repo.articles.count() == count
     await stack.scans(2)
     assert len(channel_posts(stack)) == 1
 
@@ -192,7 +193,7 @@ async def test_corrected_headline_edits_the_channel_post_in_place(
     )
     post = channel_posts(stack)[0]
     assert "captian" in post["text"] and not post["edited"]
-    count = await stack.newswire.repo.article_count()
+    count = await stack.newswire.repo.articles.count()
     write(content_dir, "bus.txt", NEW_ARTICLE)
 
     def edited() -> list[dict[str, Any]]:
@@ -204,7 +205,7 @@ async def test_corrected_headline_edits_the_channel_post_in_place(
     assert len(posts) == 1 and posts[0]["message_id"] == post["message_id"]
     assert "captian" not in posts[0]["text"]
     assert posts[0]["reply_markup"] == post["reply_markup"]  # same story, same buttons
-    assert await stack.newswire.repo.article_count() == count  # the same article, updated
+    assert await stack.newswire.repo.articles.count() == count  # the same article, updated
     alerts = [m for m in stack.sandbox.bot_messages(READER) if "New story" in m["text"]]
     assert len(alerts) == 1
 
@@ -229,10 +230,7 @@ async def test_edit_of_a_deleted_channel_post_gives_up_and_tells_the_editor(
     write(content_dir, "bus.txt", NEW_ARTICLE)
     await wait_for(lambda: channel_posts(stack), what="the channel post")
     post = channel_posts(stack)[0]
-    status, _ = stack.sandbox.call(
-        "deleteMessage", {"chat_id": post["chat_id"], "message_id": post["message_id"]}
-    )
-    assert status == 200
+    stack.sandbox.delete_message(post["chat_id"], post["message_id"])  # an admin removes it
     write(content_dir, "bus.txt", NEW_ARTICLE.replace("Bus captain praised", "Bus driver praised"))
 
     def told() -> list[dict[str, Any]]:
@@ -244,16 +242,20 @@ async def test_edit_of_a_deleted_channel_post_gives_up_and_tells_the_editor(
 
     await wait_for(told, what="the editor's notice")
     assert channel_posts(stack) == []  # not posted again
-    article = (await stack.newswire.repo.latest(limit=1, now=stack.newswire.services.clock()))[0]
+    article = (
+        await stack.newswire.repo.articles.latest(limit=1, now=stack.newswire.services.clock())
+    )[0]
     [channel] = [
-        d for d in await stack.newswire.repo.deliveries_of(article.id) if d.chat_id == CHANNEL
+        d for d in await deliveries_of(stack.newswire.repo, article.id) if d.chat_id == CHANNEL
     ]
     assert channel.state is DeliveryState.DEAD
     assert "message to edit not found" in (channel.last_error or "").lower()
 
 
 async def _search_has(stack: Stack, word: str) -> bool:
-    hits = await stack.newswire.repo.search(word, limit=5, now=stack.newswire.services.clock())
+    hits = await stack.newswire.repo.articles.search(
+        word, limit=5, now=stack.newswire.services.clock()
+    )
     return bool(hits)
 
 
@@ -279,6 +281,29 @@ async def test_broken_file_is_reported_and_others_still_post(
     await wait_for(lambda: len(channel_posts(stack)) == 2, what="the fixed file's post")
 
 
+async def test_files_that_used_to_stop_every_scan_are_one_bad_file_each(
+    stack: Stack, content_dir: Path, tmp_path: Path
+) -> None:
+    await stack.scans(1)  # the archive
+    nested = "---\ntitle: Nested\ntags: " + "[" * 1000 + "]" * 1000 + "\n---\n\nBody.\n"
+    write(content_dir, "nested.md", nested)
+    far = "---\ntitle: Far\npublish_at: 9999-12-31T23:59:59-10:00\n---\n\nBody.\n"
+    write(content_dir, "far.md", far)
+    (tmp_path / "notes.txt").write_text(NEW_ARTICLE.replace("Bus captain", "Secret"), "utf-8")
+    (content_dir / "memo.txt").symlink_to(tmp_path / "notes.txt")
+    write(content_dir, "bus.txt", NEW_ARTICLE)
+    await wait_for(lambda: channel_posts(stack), what="the good article's post")
+
+    def notices() -> list[str]:
+        return [m["text"] for m in stack.sandbox.bot_messages(ADMIN) if "Skipped" in m["text"]]
+
+    await wait_for(lambda: len(notices()) == 3, what="one notice per bad file")
+    await stack.scans(3)
+    assert len(notices()) == 3  # once per version, not at every scan
+    assert [p["text"] for p in channel_posts(stack) if "Secret" in p["text"]] == []
+    assert len(channel_posts(stack)) == 1
+
+
 async def test_blocked_reader_is_unsubscribed(stack: Stack, content_dir: Path) -> None:
     await say(stack, "/subscribe wallet")
     stack.sandbox.block_bot(READER)
@@ -286,10 +311,10 @@ async def test_blocked_reader_is_unsubscribed(stack: Stack, content_dir: Path) -
     await wait_for(lambda: channel_posts(stack), what="the channel post")
     repo = stack.newswire.repo
     await wait_for(lambda: _no_subscriptions(stack), what="the reader to be unsubscribed")
-    article = (await repo.latest(limit=1, now=stack.newswire.services.clock()))[0]
+    article = (await repo.articles.latest(limit=1, now=stack.newswire.services.clock()))[0]
 
     async def settled() -> dict[str, Any] | None:
-        states = {d.chat_id: d for d in await repo.deliveries_of(article.id)}
+        states = {d.chat_id: d for d in await deliveries_of(repo, article.id)}
         return states if states[CHANNEL].state is DeliveryState.SENT else None
 
     states = await wait_for(settled, what="the channel delivery recorded as sent")
@@ -298,7 +323,7 @@ async def test_blocked_reader_is_unsubscribed(stack: Stack, content_dir: Path) -
 
 
 async def _no_subscriptions(stack: Stack) -> bool:
-    return await stack.newswire.repo.subscriptions_of(READER) == []
+    return await stack.newswire.repo.readers.subscriptions_of(READER) == []
 
 
 async def test_markdown_article_with_tags_and_url(stack: Stack, content_dir: Path) -> None:

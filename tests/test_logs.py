@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import RedactSecrets, setup_logging
+from bot.logs import CONTENT_FLOORS, QUIET, RedactSecrets, add_secrets, cli_logger, setup_logging
 from tests.conftest import Stack, wait_for
 
 TOKEN = "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -102,7 +102,7 @@ def test_clean_records_keep_their_args(
 def restore_root() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    quiet = {name: logging.getLogger(name).level for name in ("httpx", "httpcore")}
+    quiet = {name: logging.getLogger(name).level for name in (*QUIET, *CONTENT_FLOORS)}
     try:
         yield
     finally:
@@ -129,6 +129,38 @@ def test_setup_logging_installs_one_redacting_handler(
     assert "HTTP Request" not in err
     assert "using http://127.0.0.1:1/bot<redacted>/getMe and <redacted>" in err
     assert TOKEN not in err and API_KEY not in err
+
+
+@pytest.mark.parametrize("level", ["DEBUG", "INFO", "WARNING", "ERROR"])
+def test_content_loggers_held_but_never_made_louder(restore_root: None, level: str) -> None:
+    setup_logging(level)
+    root_level = logging.getLogger().level
+    for name, floor in CONTENT_FLOORS.items():
+        assert logging.getLogger(name).getEffectiveLevel() == max(floor, root_level)
+    for name in QUIET:
+        assert logging.getLogger(name).getEffectiveLevel() == max(logging.WARNING, root_level)
+
+
+def test_log_content_releases_the_content_loggers(restore_root: None) -> None:
+    setup_logging("DEBUG", log_content=True)
+    assert logging.getLogger("telegram.ext.ExtBot").isEnabledFor(logging.DEBUG)
+    assert logging.getLogger("aiosqlite").isEnabledFor(logging.DEBUG)
+    setup_logging("DEBUG")
+    assert not logging.getLogger("telegram.ext.ExtBot").isEnabledFor(logging.DEBUG)
+    assert not logging.getLogger("aiosqlite").isEnabledFor(logging.DEBUG)
+
+
+def test_cli_lines_are_redacted_and_written_once(
+    restore_root: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup_logging("INFO")  # a root handler too: the CLI line must not appear there again
+    add_secrets("hunter2-db-password")
+    cli_logger().error("newswire: cannot use postgresql://u:hunter2-db-password@db and %s", URL)
+    err = capsys.readouterr().err
+    assert err == (
+        "newswire: cannot use postgresql://u:<redacted>@db and"
+        " http://127.0.0.1:1/bot<redacted>/getMe\n"
+    )
 
 
 async def test_sandbox_token_never_logged_end_to_end(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from bot.delivery.pacing import ChatPacer, PacerConfig, Rate, SendWindow, is_group_chat
 
 
@@ -40,9 +42,9 @@ async def test_send_window_never_lets_cap_plus_one_sends_into_one_span() -> None
 
     async def send(n: int) -> None:
         record = await window.enter()
-        starts.append(time.time())
+        starts.append(window.clock())
         await asyncio.sleep(0.001 * (n % 3))  # uneven round trips
-        record.end = time.time()
+        record.end = window.clock()
 
     await asyncio.gather(*(send(n) for n in range(30)))
     starts.sort()
@@ -54,10 +56,10 @@ async def test_send_window_is_not_stalled_by_one_unanswered_send() -> None:
     window = SendWindow(cap=2, span=0.05, stale=0.05)
     await window.enter()  # never answered (a slow reply)
     answered = await window.enter()
-    answered.end = time.time()
-    started = time.time()
+    answered.end = window.clock()
+    started = window.clock()
     await asyncio.wait_for(window.enter(), timeout=2.0)  # proceeds, later than stale + span
-    assert time.time() - started >= 0.05
+    assert window.clock() - started >= 0.05
 
 
 async def test_send_window_shrunk_to_a_share_holds_the_smaller_cap() -> None:
@@ -68,8 +70,8 @@ async def test_send_window_shrunk_to_a_share_holds_the_smaller_cap() -> None:
 
     async def send() -> None:
         record = await window.enter()
-        starts.append(time.time())
-        record.end = time.time()
+        starts.append(window.clock())
+        record.end = window.clock()
 
     await asyncio.gather(*(send() for _ in range(12)))
     starts.sort()
@@ -77,3 +79,16 @@ async def test_send_window_shrunk_to_a_share_holds_the_smaller_cap() -> None:
         assert later - first >= 0.05  # a fourth start waits a full span: the cap is now 3
     window.resize(6)
     assert window.cap == 6
+
+
+async def test_send_window_is_not_stalled_by_a_wall_clock_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In-memory intervals use monotonic time: an hour's step back of the wall clock is no wait."""
+    window = SendWindow(cap=2, span=0.05)
+    for _ in range(2):
+        record = await window.enter()
+        record.end = window.clock()
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() - 3600.0)
+    await asyncio.wait_for(window.enter(), timeout=5.0)  # a wall-clock window would wait 1 h

@@ -11,6 +11,7 @@ import pytest
 from content.models import ARTICLE_ID_RE, ArticleParseError, BlockKind, make_article_id
 from content.parsing import SUPPORTED_SUFFIXES, parse_file, parse_markdown, parse_text
 from content.parsing.boilerplate import find_channel_hint, is_boilerplate
+from content.parsing.markdown import strip_inline
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE = FIXTURES / "ukraine-tells-russian-mothers-to-pick-up-captured-sons.txt"
@@ -695,3 +696,86 @@ def test_parse_file_dispatches_by_suffix(tmp_path: Path) -> None:
     txt.write_text(markdown_text, encoding="utf-8")
     assert parse_file(md, default_tz=SGT).title == "Title"
     assert parse_file(txt, default_tz=SGT).title == "# Title"
+
+
+# --- defensive front matter ------------------------------------------------------------------
+
+# The 424-byte shape from the report: nine levels of nine aliases (387 million strings expanded).
+BILLION_LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{n}: &{n} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+    for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+LIST_OF_TEXTS = "front matter '{}' must be text or a list of texts"
+
+
+@pytest.mark.parametrize(
+    ("front", "reason"),
+    [
+        (BILLION_LAUGHS + "title: *i", "front matter refused: anchors (&name) are not allowed"),
+        ("title: *nowhere", "front matter refused: aliases (*name) are not allowed"),
+        ("title: &t T", "front matter refused: anchors (&name) are not allowed"),
+        ("tags: " + "[" * 1000 + "]" * 1000, "front matter refused: nested deeper than 8 levels"),
+        ("title: {a: 1}", "front matter 'title' must be text, not a mapping"),
+        ("title: yes", "front matter 'title' must be text, not true/false (put it in quotes)"),
+        ("tags: [a, [b]]", f"{LIST_OF_TEXTS.format('tags')}, not a list in a list"),
+        ("author: [{name: A}]", f"{LIST_OF_TEXTS.format('author')}, not a mapping in a list"),
+        ("title: !!binary aGVsbG8=", "front matter 'title' must be text, not bytes"),
+        (
+            "published: 0001-01-01T00:00:00",
+            "front matter 'published' is out of range: '0001-01-01T00:00:00' (years 1990 to 2100)",
+        ),
+        (
+            "publish_at: 9999-12-31T23:59:59-10:00",
+            "front matter 'publish_at' is out of range: "
+            "'9999-12-31T23:59:59-10:00' (years 1990 to 2100)",
+        ),
+        (
+            "date: 1989-12-31",
+            "front matter 'date' is out of range: '1989-12-31' (years 1990 to 2100)",
+        ),
+    ],
+)  # fmt: skip
+def test_front_matter_refuses_what_an_article_has_no_need_of(front: str, reason: str) -> None:
+    title = "" if "title:" in front else "title: T\n"
+    text = f"---\n{title}{front}\n---\nBody.\n"
+    assert reason_of(text, markdown=True) == reason
+
+
+def test_front_matter_longer_than_the_limit_is_refused_before_yaml() -> None:
+    text = "---\ntitle: T\nnote: " + "x" * 70_000 + "\n---\nBody.\n"
+    assert reason_of(text, markdown=True) == "front matter is longer than 64 KB"
+
+
+def test_front_matter_in_range_dates_lists_and_unknown_fields_still_work() -> None:
+    text = (
+        "---\ntitle: T\npublished: 1990-01-01 00:00\npublish_at: 2100-12-31T23:59:59-10:00\n"
+        "author: [Ann, Bo]\ntags: [a, 2026]\nseo: {keywords: [x, y]}\n---\nBody.\n"
+    )
+    article = parse_markdown(text, default_tz=SGT)
+    assert article.published == datetime(1990, 1, 1, tzinfo=SGT)
+    assert article.publish_at is not None and article.publish_at.year == 2100
+    assert (article.author, article.tags) == ("Ann, Bo", ("a", "2026"))
+
+
+def test_byline_date_out_of_range_is_refused() -> None:
+    reason = reason_of("Old news\n\nJo Lim | January 01, 0001, 10:00 AM\n\nBody text here.\n")
+    assert reason == (
+        "the date in the byline is out of range: 'Jo Lim | January 01, 0001, 10:00 AM' "
+        "(years 1990 to 2100)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("**bold *and italic*** and _snake_case_ words", "bold and italic and snake_case words"),
+        ("a [link](https://x.y/z \"title\") and ![img](i.png) and [ref][1]", "a link and and ref"),
+        ("kept <!-- gone --> kept <!-- never closed", "kept kept <!-- never closed"),
+        ("~~struck~~ `code` <https://x.y> <b>tag</b>", "struck code https://x.y tag"),
+        ("*a " * 4000, ("*a " * 4000).strip()),  # unclosed marks stay, read in one pass
+        ("[a" * 4000, "[a" * 4000),
+    ],
+)  # fmt: skip
+def test_inline_markup_is_removed_and_unclosed_marks_stay(text: str, plain: str) -> None:
+    assert strip_inline(text) == plain

@@ -16,6 +16,7 @@ from content.pipeline import plan_due, scan_folder
 from content.storage import Repository
 from content.summarizing import ExtractiveSummarizer
 from tests.conftest import FIXTURES, SAMPLE
+from tests.support.storage import deliveries_of
 
 SGT = ZoneInfo("Asia/Singapore")
 T0 = datetime(2026, 7, 1, 4, 0, tzinfo=UTC)
@@ -85,12 +86,12 @@ async def test_first_scan_imports_the_archive_without_planning(
 ) -> None:
     report = await scan(repo, folder, T0)
     assert len(report.new) == 2 and report.errors == [] and report.updated == []
-    assert await repo.article_count() == 2
+    assert await repo.articles.count() == 2
     plan = await plan_due(repo, channels=CHANNELS, now=T0 + timedelta(days=1))
     assert plan.articles == () and plan.deliveries == 0
     for article_id in report.new:
-        assert await repo.deliveries_of(article_id) == []
-        stored = await repo.get_article(article_id)
+        assert await deliveries_of(repo, article_id) == []
+        stored = await repo.articles.get(article_id)
         assert stored is not None and stored.summary  # enriched before storing
 
 
@@ -114,22 +115,22 @@ async def test_a_new_file_is_planned_for_channels_and_subscribers(
         4: [(keyword, "hawker")],  # no match
         5: [(topic, "food")],  # no match
     }.items():
-        await repo.upsert_chat(chat_id=chat_id, first_name=None, username=None, now=T0)
+        await repo.readers.upsert_chat(chat_id=chat_id, first_name=None, username=None, now=T0)
         for kind, value in subs:
-            await repo.subscribe(chat_id=chat_id, kind=kind, value=value, now=T0)
+            await repo.readers.subscribe(chat_id=chat_id, kind=kind, value=value, now=T0)
 
     shutil.copy(SAMPLE, folder)
     t1 = T0 + timedelta(minutes=5)
     report = await scan(repo, folder, t1)
     assert len(report.new) == 1 and report.unchanged == 2
     (new_id,) = report.new
-    stored = await repo.get_article(new_id)
+    stored = await repo.articles.get(new_id)
     assert stored is not None and "world" in stored.topics
 
     plan = await plan_due(repo, channels=CHANNELS, now=t1)
     assert [a.id for a in plan.articles] == [new_id]
     assert plan.deliveries == 4
-    rows = await repo.deliveries_of(new_id)
+    rows = await deliveries_of(repo, new_id)
     assert sorted((d.chat_id, d.kind) for d in rows) == [
         ("1", DeliveryKind.READER),
         ("2", DeliveryKind.READER),
@@ -145,13 +146,13 @@ async def test_keyword_subscription_catches_a_tagged_topic_of_the_same_name(
     repo: Repository, folder: Path
 ) -> None:
     await scan(repo, folder, T0)
-    await repo.upsert_chat(chat_id=9, first_name=None, username=None, now=T0)
+    await repo.readers.upsert_chat(chat_id=9, first_name=None, username=None, now=T0)
     # "/subscribe economy" before any economy story: stored as a keyword.
-    await repo.subscribe(chat_id=9, kind=SubscriptionKind.KEYWORD, value="economy", now=T0)
+    await repo.readers.subscribe(chat_id=9, kind=SubscriptionKind.KEYWORD, value="economy", now=T0)
     (folder / "budget.md").write_text(EMBARGOED.replace("publish_at: 2026-07-01 18:00\n", ""))
     await scan(repo, folder, T0)
     plan = await plan_due(repo, channels=(), now=T0)
-    assert [d.chat_id for d in await repo.deliveries_of("budget-2026")] == ["9"]
+    assert [d.chat_id for d in await deliveries_of(repo, "budget-2026")] == ["9"]
     assert plan.deliveries == 1
 
 
@@ -162,17 +163,17 @@ async def test_embargoed_file_waits_until_publish_at(repo: Repository, folder: P
     report = await scan(repo, folder, seen)
     assert report.new == ["budget-2026"]
     embargo = datetime(2026, 7, 1, 18, 0, tzinfo=SGT)
-    stored = await repo.get_article("budget-2026")
+    stored = await repo.articles.get("budget-2026")
     assert stored is not None and stored.publish_at == embargo
 
     for now in (seen, embargo - timedelta(seconds=1)):
         plan = await plan_due(repo, channels=CHANNELS, now=now)
         assert plan.articles == (), f"planned before the embargo at {now}"
-        assert "budget-2026" not in [a.id for a in await repo.latest(limit=10, now=now)]
+        assert "budget-2026" not in [a.id for a in await repo.articles.latest(limit=10, now=now)]
 
     plan = await plan_due(repo, channels=CHANNELS, now=embargo)
     assert [a.id for a in plan.articles] == ["budget-2026"]
-    assert [d.chat_id for d in await repo.deliveries_of("budget-2026")] == list(CHANNELS)
+    assert [d.chat_id for d in await deliveries_of(repo, "budget-2026")] == list(CHANNELS)
 
 
 async def test_embargoed_file_in_the_first_scan_is_not_archived(
@@ -242,15 +243,15 @@ async def test_changed_file_updates_the_same_article(repo: Repository, folder: P
     (folder / "budget.md").write_text(EMBARGOED.replace("publish_at: 2026-07-01 18:00\n", ""))
     first = await scan(repo, folder, T0)
     assert "budget-2026" in first.new
-    count = await repo.article_count()
+    count = await repo.articles.count()
 
     path = folder / "budget.md"
     path.write_text(path.read_text().replace("vouchers", "vouchers and rebates"))
     bump_mtime(path)
     report = await scan(repo, folder, T0 + timedelta(minutes=1))
     assert report.updated == ["budget-2026"] and report.new == []
-    assert await repo.article_count() == count
-    stored = await repo.get_article("budget-2026")
+    assert await repo.articles.count() == count
+    stored = await repo.articles.get("budget-2026")
     assert stored is not None and "vouchers and rebates" in stored.body_text
     # An update of an archived story does not post it.
     plan = await plan_due(repo, channels=CHANNELS, now=T0 + timedelta(minutes=1))
@@ -259,8 +260,8 @@ async def test_changed_file_updates_the_same_article(repo: Repository, folder: P
 
 async def test_missing_folder_is_an_error_not_a_crash(repo: Repository, tmp_path: Path) -> None:
     report = await scan(repo, tmp_path / "nope", T0)
-    assert len(report.errors) == 1
-    assert "does not exist" in report.errors[0].reason
+    [change] = report.status_changes
+    assert (change.available, change.reason) == (False, "does not exist")
 
 
 def _story(slug: str, tags: str) -> str:
@@ -280,15 +281,17 @@ async def test_breaking_news_goes_before_other_reader_messages_and_posts_interle
 ) -> None:
     await scan(repo, folder, T0)  # the archive
     for chat_id in (11, 12, 13):
-        await repo.upsert_chat(chat_id=chat_id, first_name=None, username=None, now=T0)
-        await repo.subscribe(chat_id=chat_id, kind=SubscriptionKind.KEYWORD, value="flood", now=T0)
+        await repo.readers.upsert_chat(chat_id=chat_id, first_name=None, username=None, now=T0)
+        await repo.readers.subscribe(
+            chat_id=chat_id, kind=SubscriptionKind.KEYWORD, value="flood", now=T0
+        )
     (folder / "a.md").write_text(_story("plain-a", "weather"), encoding="utf-8")
     (folder / "b.md").write_text(_story("plain-b", "weather"), encoding="utf-8")
     (folder / "c.md").write_text(_story("urgent", "breaking, weather"), encoding="utf-8")
     later = T0 + timedelta(minutes=1)
     await scan(repo, folder, later)
     await plan_due(repo, channels=CHANNELS, now=later)
-    order = await repo.claim_due(now=later, limit=100, worker="w")
+    order = await repo.outbox.claim_due(now=later, limit=100, worker="w")
     kinds = [(d.kind, d.article_id) for d in order]
     channel_posts = [k for k in kinds if k[0] is DeliveryKind.CHANNEL]
     assert kinds[: len(channel_posts)] == channel_posts  # every channel post first
@@ -319,8 +322,8 @@ async def _published_story(repo: Repository, folder: Path) -> tuple[str, Path]:
     report = await scan(repo, folder, T0 + timedelta(minutes=1))
     [article_id] = report.new
     await plan_due(repo, channels=CHANNELS, now=T0 + timedelta(minutes=1))
-    [claimed] = await repo.claim_due(now=T0 + timedelta(minutes=2), limit=10)
-    await repo.mark_sent_many([(claimed.id, 77, T0 + timedelta(minutes=2))])
+    [claimed] = await repo.outbox.claim_due(now=T0 + timedelta(minutes=2), limit=10)
+    await repo.outbox.mark_sent_many([(claimed.id, 77, T0 + timedelta(minutes=2))])
     return article_id, path
 
 
@@ -332,9 +335,9 @@ async def test_corrected_headline_is_the_same_story_and_its_post_is_edited(
     bump_mtime(path)
     report = await scan(repo, folder, T0 + timedelta(minutes=3))
     assert report.new == [] and report.updated == [article_id] and report.edits == 1
-    stored = await repo.get_article(article_id)
+    stored = await repo.articles.get(article_id)
     assert stored is not None and stored.title.startswith("Night bus services")
-    [edit] = await repo.claim_due(now=T0 + timedelta(minutes=3), limit=10)
+    [edit] = await repo.outbox.claim_due(now=T0 + timedelta(minutes=3), limit=10)
     assert (edit.kind, edit.message_id) == (DeliveryKind.CHANNEL, 77)  # edit message 77
     assert (await plan_due(repo, channels=CHANNELS, now=T0 + timedelta(minutes=3))).articles == ()
 
@@ -347,7 +350,7 @@ async def test_change_that_the_post_does_not_show_edits_nothing(
     bump_mtime(path)
     report = await scan(repo, folder, T0 + timedelta(minutes=3))
     assert report.updated == [article_id] and report.edits == 0  # summary, title unchanged
-    assert await repo.claim_due(now=T0 + timedelta(minutes=3), limit=10) == []
+    assert await repo.outbox.claim_due(now=T0 + timedelta(minutes=3), limit=10) == []
 
 
 async def test_new_headline_and_new_time_in_the_same_file_is_a_new_story(
@@ -362,4 +365,4 @@ async def test_new_headline_and_new_time_in_the_same_file_is_a_new_story(
     bump_mtime(path)
     report = await scan(repo, folder, T0 + timedelta(minutes=3))
     assert len(report.new) == 1 and report.new[0] != article_id and report.edits == 0
-    assert await repo.get_article(article_id) is not None  # the first story stays
+    assert await repo.articles.get(article_id) is not None  # the first story stays

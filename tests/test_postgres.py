@@ -40,8 +40,10 @@ async def seeded(url: str, readers: int) -> Repository:
     repo = Repository.open(url)
     await repo.migrate()
     for chat_id in range(1, readers + 1):
-        await repo.upsert_chat(chat_id=chat_id, first_name=None, username=None, now=NOW)
-        await repo.subscribe(chat_id=chat_id, kind=SubscriptionKind.TOPIC, value="bench", now=NOW)
+        await repo.readers.upsert_chat(chat_id=chat_id, first_name=None, username=None, now=NOW)
+        await repo.readers.subscribe(
+            chat_id=chat_id, kind=SubscriptionKind.TOPIC, value="bench", now=NOW
+        )
     return repo
 
 
@@ -49,18 +51,16 @@ async def test_migrations_and_queries_match_sqlite(pg_url: str) -> None:
     repo = await seeded(pg_url, readers=3)
     try:
         await repo.migrate()  # idempotent
-        assert (await repo.upsert_article(article(1), now=NOW)).value == "new"
-        assert (await repo.upsert_article(article(1), now=NOW)).value == "unchanged"
-        hits = await repo.search('story "1" %_\\', limit=5, now=NOW)
+        assert (await repo.articles.upsert(article(1), now=NOW)).value == "new"
+        assert (await repo.articles.upsert(article(1), now=NOW)).value == "unchanged"
+        hits = await repo.articles.search('story "1" %_\\', limit=5, now=NOW)
         assert [h.article.id for h in hits] == ["a1"]
-        planned = await repo.plan_deliveries(
-            article(1), channels=["@c"], keyword_matches=[], now=NOW
-        )
+        planned = await repo.outbox.plan(article(1), channels=["@c"], keyword_matches=[], now=NOW)
         assert planned == 4
-        claimed = await repo.claim_due(now=NOW, limit=10, worker="w")
+        claimed = await repo.outbox.claim_due(now=NOW, limit=10, worker="w")
         assert claimed[0].chat_id == "@c"  # channel first
         assert {d.state for d in claimed} == {DeliveryState.SENDING}
-        assert await repo.reclaim(now=NOW, dead_workers=["w"]) == 4
+        assert await repo.outbox.reclaim(now=NOW, dead_workers=["w"]) == 4
     finally:
         await repo.close()
 
@@ -69,12 +69,12 @@ async def test_concurrent_claims_never_overlap(pg_url: str) -> None:
     repo = await seeded(pg_url, readers=300)
     other = Repository.open(pg_url)
     try:
-        await repo.upsert_article(article(1), now=NOW)
-        await repo.plan_deliveries(article(1), channels=[], keyword_matches=[], now=NOW)
+        await repo.articles.upsert(article(1), now=NOW)
+        await repo.outbox.plan(article(1), channels=[], keyword_matches=[], now=NOW)
 
         async def drain(r: Repository, name: str) -> list[int]:
             got: list[int] = []
-            while batch := await r.claim_due(now=NOW, limit=7, worker=name):
+            while batch := await r.outbox.claim_due(now=NOW, limit=7, worker=name):
                 got += [d.id for d in batch]
             return got
 
@@ -84,6 +84,47 @@ async def test_concurrent_claims_never_overlap(pg_url: str) -> None:
         assert first and second  # both took part
     finally:
         await other.close()
+        await repo.close()
+
+
+async def test_concurrent_upserts_of_one_new_article_make_one(pg_url: str) -> None:
+    repo = await seeded(pg_url, readers=1)
+    other = Repository.open(pg_url)
+    try:
+        for n in range(5):
+            outcomes = await asyncio.gather(
+                repo.articles.upsert(article(n), now=NOW),
+                other.articles.upsert(article(n), now=NOW),
+            )
+            assert sorted(o.value for o in outcomes) == ["new", "unchanged"]
+            created = await asyncio.gather(
+                *(
+                    r.readers.subscribe(
+                        chat_id=1, kind=SubscriptionKind.KEYWORD, value=f"k{n}", now=NOW
+                    )
+                    for r in (repo, other)
+                )
+            )
+            assert sorted(created) == [False, True]
+        assert await repo.articles.count() == 5
+    finally:
+        await other.close()
+        await repo.close()
+
+
+async def test_bot_lock_and_clock_steps_on_postgres(pg_url: str) -> None:
+    from datetime import timedelta
+
+    repo = await seeded(pg_url, readers=0)
+    ttl = timedelta(seconds=45)
+    try:
+        assert await repo.locks.acquire("bot", owner="a", now=NOW, ttl=ttl) is None
+        assert await repo.locks.acquire("bot", owner="b", now=NOW, ttl=ttl) == "a"
+        assert await repo.locks.acquire("bot", owner="b", now=NOW + ttl * 2, ttl=ttl) is None
+        wall = 1_800_000_000.0
+        await repo.budget.pause_scope(scope="g", until=wall + 3630, now=wall + 3600)
+        assert await repo.budget.reserve_slots(scope="g", count=1, interval=1.0, now=wall) == wall
+    finally:
         await repo.close()
 
 
@@ -99,7 +140,12 @@ async def test_shared_budget_spaces_every_reservation(pg_url: str) -> None:
             out = []
             for size in (3, 1, 5, 2) * 5:
                 out.append(
-                    (await r.reserve_slots(scope="g", count=size, interval=interval, now=now), size)
+                    (
+                        await r.budget.reserve_slots(
+                            scope="g", count=size, interval=interval, now=now
+                        ),
+                        size,
+                    )
                 )
             return out
 
@@ -136,8 +182,10 @@ async def test_two_workers_share_the_outbox_and_the_limit(stack: Stack, content_
         stack.sandbox.add_user(reader, "Reader")
     repo = stack.newswire.repo
     for reader in readers:
-        await repo.upsert_chat(chat_id=reader, first_name=None, username=None, now=NOW)
-        await repo.subscribe(chat_id=reader, kind=SubscriptionKind.KEYWORD, value="wallet", now=NOW)
+        await repo.readers.upsert_chat(chat_id=reader, first_name=None, username=None, now=NOW)
+        await repo.readers.subscribe(
+            chat_id=reader, kind=SubscriptionKind.KEYWORD, value="wallet", now=NOW
+        )
     # The polling app stops sending; two workers take over.
     await stack.newswire.stop()
     # The server refuses a 21st send in any second. Each worker alone may send 12/s; zero

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import gettext
+import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from telegram import InlineKeyboardMarkup
 
-from bot import rendering
+from bot import callbacks, commands, rendering
 from bot.sandbox import TelegramHTMLError, parse_html
 from content.models import (
     Article,
@@ -22,6 +25,7 @@ from content.models import (
     TopicCount,
 )
 
+COMMANDS = commands.reader_commands()
 SGT = ZoneInfo("Asia/Singapore")
 LONG_ID = "A1b2C3d4E5f6G7h8I9j0_-K1l2M3n4O5p6Q7r8S9"  # 40 chars, the longest id allowed
 HOSTILE = 'Tom & Jerry <script>alert("x")</script> > "quotes" \'single\' 🎉 مرحبا بالعالم'
@@ -149,9 +153,9 @@ def all_rendered() -> list[tuple[str, rendering.Rendered]]:
         Subscription(1, SubscriptionKind.KEYWORD, HOSTILE.lower()),
     ]
     return [
-        ("welcome", rendering.welcome(first_name=HOSTILE, article_count=3)),
-        ("welcome-anon", rendering.welcome(first_name=None, article_count=0)),
-        ("help", rendering.HELP),
+        ("welcome", rendering.welcome(first_name=HOSTILE, article_count=3, commands=COMMANDS)),
+        ("welcome-anon", rendering.welcome(first_name=None, article_count=0, commands=COMMANDS)),
+        ("help", rendering.help_message(COMMANDS)),
         ("hint", rendering.hint()),
         ("hint-unknown", rendering.hint("/<frob>&")),
         ("notice", rendering.notice(HOSTILE)),
@@ -334,20 +338,6 @@ def test_long_standfirst_still_fits() -> None:
 # -- callback data --------------------------------------------------------------
 
 
-def test_callback_joins_parts() -> None:
-    assert rendering.callback("p", "abc", 3) == "p:abc:3"
-
-
-def test_callback_accepts_exactly_64_bytes_and_refuses_65() -> None:
-    assert len(rendering.callback("x" * 64).encode()) == 64
-    with pytest.raises(ValueError, match="64"):
-        rendering.callback("x" * 65)
-    with pytest.raises(ValueError):
-        rendering.callback("p", "é" * 32)  # 2 + 64 bytes: counted in bytes, not characters
-    with pytest.raises(ValueError):
-        rendering.callback("")
-
-
 def keyboard_of_everything(article_id: str) -> list[InlineKeyboardMarkup | None]:
     story = article(id=article_id)
     long_topic = "t" * 70
@@ -376,6 +366,9 @@ def test_every_callback_data_fits_64_bytes(article_id: str) -> None:
             if button.callback_data is not None:
                 seen += 1
                 assert 1 <= len(button.callback_data.encode("utf-8")) <= 64, button
+                # Built by its typed class: exactly one kind (and so one handler) reads it back.
+                kinds = [k for k in callbacks.ALL_BUTTONS if k.matches(button.callback_data)]
+                assert len(kinds) == 1, button
     assert seen >= 30
 
 
@@ -500,3 +493,138 @@ def test_channel_post_carries_the_photo_when_the_caption_fits(
     assert post.photo == photo
     if photo:
         assert rendering.utf16_len(rendering.plain_text(post.html)) <= rendering.CAPTION_LIMIT
+
+
+# -- golden output: English byte for byte -----------------------------------------
+
+GOLDEN = Path(__file__).parent / "fixtures" / "rendering_golden.json"
+
+
+def _dump(message: rendering.Rendered | str | InlineKeyboardMarkup | None) -> Any:
+    if isinstance(message, str) or message is None:
+        return message
+    if isinstance(message, InlineKeyboardMarkup):
+        return message.to_dict()
+    return {
+        "html": message.html,
+        "keyboard": message.keyboard.to_dict() if message.keyboard else None,
+        "photo": message.photo,
+    }
+
+
+def golden_cases() -> dict[str, Any]:
+    """Every renderer's exact output for fixed inputs (English)."""
+    from content.models import Delivery, DeliveryKind, DeliveryState
+    from content.storage import OutboxCounts
+
+    cases: dict[str, Any] = {name: _dump(message) for name, message in all_rendered()}
+    plain = article()
+    story = hostile_article()
+    cases["card-plain"] = _dump(rendering.article_card(plain, zone=SGT))
+    cases["alert-plain"] = _dump(rendering.reader_alert(plain, zone=SGT, reason="food"))
+    cases["channel-photo"] = _dump(
+        rendering.channel_post(
+            article(image="https://example.com/o.jpg"), bot_username="newswire_bot"
+        )
+    )
+    cases["pages-plain"] = rendering.article_pages(plain, zone=SGT)
+    cases["pages-hostile"] = rendering.article_pages(story, zone=SGT)
+    cases["pages-long"] = rendering.article_pages(long_article(), zone=SGT)
+    cases["pages-small"] = rendering.article_pages(long_article(), zone=SGT, limit=500)
+    for page, total in ((0, 1), (0, 3), (1, 3), (2, 3)):
+        cases[f"page-keyboard-{page}-{total}"] = _dump(rendering.page_keyboard(plain, page, total))
+    cases["page-keyboard-nourl"] = _dump(rendering.page_keyboard(article(url=None), 1, 2))
+    cases["topics-one"] = _dump(rendering.topics([TopicCount("food", 1), TopicCount("t" * 70, 2)]))
+    when = datetime(2026, 7, 3, 1, 30, tzinfo=UTC)
+    dead = [
+        Delivery(
+            7,
+            "abc123",
+            "3500",
+            DeliveryKind.READER,
+            1,
+            DeliveryState.DEAD,
+            3,
+            when,
+            when,
+            last_error="Bad Request: chat not found <x>",
+        ),
+        Delivery(8, LONG_ID, "@chan", DeliveryKind.CHANNEL, 0, DeliveryState.DEAD, 1, when, when),
+    ]
+    counts = OutboxCounts({DeliveryState.PENDING: 4, DeliveryState.DEAD: 2}, 9, 1)
+    cases["stats"] = _dump(rendering.stats(counts, subscribers=12, dead=dead))
+    cases["stats-empty"] = _dump(rendering.stats(OutboxCounts({}, 0, 0), subscribers=0, dead=[]))
+    cases["retried-0"] = _dump(rendering.retried("abc<1>", 0))
+    cases["retried-3"] = _dump(rendering.retried("abc123", 3))
+    cases["plain-text"] = rendering.plain_text(rendering.article_card(story, zone=SGT).html)
+    cases.update(handler_replies())
+    return cases
+
+
+def handler_replies() -> dict[str, Any]:
+    """The short replies and button answers the handlers send."""
+    return {
+        "usage-latest": _dump(rendering.usage_latest(20)),
+        "usage-read": _dump(rendering.usage_read()),
+        "not-found": _dump(rendering.not_found(HOSTILE)),
+        "usage-search": _dump(rendering.usage_search()),
+        "usage-subscribe": _dump(rendering.usage_subscribe()),
+        "bad-keyword": _dump(rendering.bad_keyword(48)),
+        "usage-unsubscribe": _dump(rendering.usage_unsubscribe()),
+        "usage-retry": _dump(rendering.usage_retry()),
+        "answer-gone": rendering.answer_gone(),
+        "answer-subscribed": rendering.answer_subscribed("food", created=True),
+        "answer-already": rendering.answer_subscribed("food", created=False),
+        "answer-stopped": rendering.answer_unsubscribed(HOSTILE, removed=True),
+        "answer-already-stopped": rendering.answer_unsubscribed(HOSTILE, removed=False),
+        "answer-expired": rendering.answer_expired(),
+        "went-wrong": rendering.went_wrong(),
+    }
+
+
+def test_english_output_is_byte_for_byte_the_golden_output() -> None:
+    expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    actual = json.loads(json.dumps(golden_cases(), ensure_ascii=False))
+    assert actual.keys() == expected.keys()
+    for name, value in expected.items():
+        assert actual[name] == value, name
+
+
+class _Pseudo(gettext.NullTranslations):
+    """A pseudo-language that brackets every catalog string: untranslated text stands out."""
+
+    def gettext(self, message: str) -> str:
+        return f"«{message}»"
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return f"«{msgid1 if n == 1 else msgid2}»"
+
+
+def test_every_fixed_string_goes_through_the_catalog() -> None:
+    with rendering.using(_Pseudo()):
+        texts = [
+            rendering.help_message(COMMANDS).html,
+            rendering.welcome(first_name=None, article_count=2, commands=COMMANDS).html,
+            rendering.hint().html,
+            rendering.latest([], zone=SGT).html,
+            rendering.topics([]).html,
+            rendering.topics([TopicCount("food", 2)]).html,
+            rendering.subscription_list([]).html,
+            rendering.usage_latest(20).html,
+            rendering.usage_read().html,
+            rendering.usage_search().html,
+            rendering.usage_subscribe().html,
+            rendering.usage_unsubscribe().html,
+            rendering.usage_retry().html,
+            rendering.too_many_subscriptions(50).html,
+            rendering.answer_gone(),
+            rendering.answer_expired(),
+            rendering.slow_down(),
+            rendering.went_wrong(),
+            *(b.text for b in buttons(rendering.article_card(article(), zone=SGT).keyboard)),
+            *(b.text for b in buttons(rendering.page_keyboard(article(), 1, 3))),
+        ]
+    for text in texts:
+        outside = re.sub(r"«[^»]*»", "", rendering.plain_text(text))
+        outside = re.sub(r"/[a-z]+|#food", "", outside)  # command names and hashtags stay
+        assert not re.search(r"[A-Za-z]{2,}", outside), text

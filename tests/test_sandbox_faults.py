@@ -8,9 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -23,58 +21,14 @@ from telegram.error import (
     RetryAfter,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
 
-from bot.sandbox import Sandbox, SandboxServer
+from bot.sandbox import Sandbox
+from bot.sandbox.client import ControlError, SandboxClient
 from bot.sandbox.faults import Faults
 from tests.support.clock import FakeClock
+from tests.support.sandbox import TOKEN
 
-TOKEN = "123456:SANDBOX-fault-token-aaaaaaaa"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox(clock: FakeClock) -> Sandbox:
-    sb = Sandbox(bot_token=TOKEN, clock=clock)
-    for user_id in range(1, 6):
-        sb.add_user(user_id, f"Reader {user_id}")
-    return sb
-
-
-@pytest.fixture
-async def server(sandbox: Sandbox) -> AsyncIterator[SandboxServer]:
-    async with SandboxServer(sandbox) as srv:
-        yield srv
-
-
-@pytest.fixture
-async def bot(server: SandboxServer) -> AsyncIterator[Bot]:
-    # A short read timeout, so a slow answer is a TimedOut within the test's patience.
-    request = HTTPXRequest(read_timeout=0.5, connect_timeout=2.0)
-    async with Bot(TOKEN, base_url=server.api_base_url, request=request) as b:
-        yield b
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-async def control(
-    http: aiohttp.ClientSession, server: SandboxServer, path: str, body: Any = None
-) -> tuple[int, Any]:
-    url = f"http://{server.host}:{server.port}/control/{path}"
-    if body is None:
-        async with http.get(url) as response:
-            return response.status, await response.json()
-    async with http.post(url, json=body) as response:
-        return response.status, await response.json()
 
 
 # ---------------------------------------------------------------- each fault, as PTB sees it
@@ -118,8 +72,9 @@ async def test_error_rate_is_a_share_and_reproducible_with_a_seed(clock: FakeClo
 
 
 async def test_slow_answer_times_out_but_the_message_was_delivered(
-    bot: Bot, sandbox: Sandbox
+    impatient_bot: Bot, sandbox: Sandbox
 ) -> None:
+    bot = impatient_bot
     sandbox.faults.slow_rate = 1.0
     sandbox.faults.slow_seconds = 3.0
     with pytest.raises(TimedOut):
@@ -135,12 +90,9 @@ async def test_slow_answer_times_out_but_the_message_was_delivered(
 
 
 async def test_storm_refuses_everyone_until_it_ends(
-    bot: Bot, sandbox: Sandbox, server: SandboxServer, http: aiohttp.ClientSession, clock: FakeClock
+    bot: Bot, sandbox: Sandbox, client: SandboxClient, clock: FakeClock
 ) -> None:
-    status, state = await control(
-        http, server, "faults", {"storm_seconds": 10, "storm_retry_after": 7}
-    )
-    assert status == 200
+    state = await client.set_faults(storm_seconds=10, storm_retry_after=7)
     assert state["storm_active"] is True
     for user_id in (1, 2, 3):
         with pytest.raises(RetryAfter) as caught:
@@ -174,85 +126,86 @@ async def test_users_block_the_bot_mid_broadcast(bot: Bot, sandbox: Sandbox) -> 
 
 
 async def test_group_migrates_to_a_supergroup(
-    bot: Bot, sandbox: Sandbox, server: SandboxServer, http: aiohttp.ClientSession
+    bot: Bot, sandbox: Sandbox, client: SandboxClient
 ) -> None:
     group = sandbox.add_group("Readers' club")
     await bot.send_message(group, "before")
-    status, body = await control(http, server, "migrate", {"chat_id": group})
-    assert status == 200
-    new_id = body["new_chat_id"]
+    new_id = await client.migrate(group)
     assert str(new_id).startswith("-100")
     with pytest.raises(ChatMigrated) as caught:
         await bot.send_message(group, "after")
     assert caught.value.new_chat_id == new_id
     with pytest.raises(ChatMigrated):
-        await bot.get_chat(group)
+        await bot.edit_message_text("edited", chat_id=group, message_id=1)
     message = await bot.send_message(new_id, "after")
     assert message.chat.type == "supergroup"
     assert sandbox.migrated_to(group) == new_id
-    status, body = await control(http, server, "migrate", {"chat_id": 1})
-    assert status == 400  # a private chat cannot be migrated
+    with pytest.raises(ControlError) as refused:
+        await client.migrate(1)
+    assert refused.value.status == 400  # a private chat cannot be migrated
 
 
 # ---------------------------------------------------------------- control API
 
 
 async def test_faults_control_api_partial_updates_and_reset(
-    server: SandboxServer, http: aiohttp.ClientSession, sandbox: Sandbox
+    client: SandboxClient, sandbox: Sandbox
 ) -> None:
-    status, state = await control(http, server, "faults")
-    assert status == 200
+    state = await client.faults()
     assert state["error_rate"] == 0.0
     assert state["storm_active"] is False
-    status, state = await control(http, server, "faults", {"error_rate": 0.1, "seed": 3})
-    assert (status, state["error_rate"], state["seed"]) == (200, 0.1, 3)
-    status, state = await control(http, server, "faults", {"slow_rate": 0.02, "slow_seconds": 8})
+    state = await client.set_faults(error_rate=0.1, seed=3)
+    assert (state["error_rate"], state["seed"]) == (0.1, 3)
+    state = await client.set_faults(slow_rate=0.02, slow_seconds=8)
     assert (state["error_rate"], state["slow_rate"], state["slow_seconds"]) == (0.1, 0.02, 8.0)
     assert sandbox.faults.slow_rate == 0.02
-    status, state = await control(http, server, "faults", {"block_after": {"4": 10}})
+    state = await client.set_faults(block_after={"4": 10})
     assert state["block_after"] == {"4": 10}
     # A bad value or an unknown key changes nothing.
-    status, body = await control(http, server, "faults", {"error_rate": 2, "slow_rate": 0})
-    assert status == 400
-    assert "error_rate" in body["error"]
+    with pytest.raises(ControlError) as refused:
+        await client.set_faults(error_rate=2, slow_rate=0)
+    assert refused.value.status == 400
+    assert "error_rate" in refused.value.reason
     assert sandbox.faults.slow_rate == 0.02
-    status, body = await control(http, server, "faults", {"typo_rate": 0.5})
-    assert status == 400
-    assert "typo_rate" in body["error"]
-    status, state = await control(http, server, "faults/reset", {})
-    assert status == 200
+    with pytest.raises(ControlError) as refused:
+        await client.set_faults(typo_rate=0.5)
+    assert refused.value.status == 400
+    assert "typo_rate" in refused.value.reason
+    state = await client.reset_faults()
     assert (state["error_rate"], state["slow_rate"], state["block_after"]) == (0.0, 0.0, {})
 
 
 async def test_bulk_users_counters_stats_and_received(
-    bot: Bot, server: SandboxServer, http: aiohttp.ClientSession, sandbox: Sandbox
+    bot: Bot, client: SandboxClient, sandbox: Sandbox
 ) -> None:
-    status, body = await control(
-        http, server, "users/bulk", {"first_id": 100_000, "count": 1_000_000}
-    )
-    assert (status, body) == (200, {"first_id": 100_000, "count": 1_000_000})
-    assert len(sandbox.users()) == 5  # bulk users appear once something refers to them
-    for user_id in (100_000, 100_001, 100_002, 1_099_999):
+    body = await client.add_users_bulk(100_000, 1_000_000)
+    assert body == {"first_id": 100_000, "count": 1_000_000}
+    known = len(sandbox.users())
+    for user_id in (100_000, 100_001):
+        await bot.send_message(user_id, "the news")
+    # Bulk users appear once something refers to them.
+    assert len(sandbox.users()) == known + 2
+    for user_id in (100_002, 1_099_999):
         await bot.send_message(user_id, "the news")
     await bot.send_message(100_001, "the news")  # a duplicate
     with pytest.raises(BadRequest, match="not found"):
         await bot.send_message(1_100_000, "past the end of the range")
-    status, counters = await control(http, server, "counters")
+    counters = await client.counters()
     assert counters["accepted"] == 5
     assert counters["distinct"] == 4
     assert counters["duplicates"] == 1
     assert counters["distinct_chats"] == 4
     assert counters["400"] == 1
-    status, report = await control(http, server, "received?first_id=100000&count=4")
+    report = await client.received(100_000, 4)
     assert report["missing"] == 1
     assert report["missing_sample"] == [100_003]
     assert report["more_than_once"] == 1
-    status, stats = await control(http, server, "stats")
+    stats = await client.stats()
     assert stats["accepted"] == 5
     assert stats["first"] <= stats["last"] <= stats["now"]
-    status, stats = await control(http, server, f"stats?since={stats['now'] + 1}")
+    stats = await client.stats(since=stats["now"] + 1)
     assert stats["accepted"] == 0
-    status, counters = await control(http, server, "counters/reset", {})
+    counters = await client.reset_counters()
     assert counters["accepted"] == 0
 
 
@@ -265,7 +218,17 @@ async def _read_line(process: asyncio.subprocess.Process, deadline: float) -> st
     return line.decode().strip()
 
 
-async def test_cli_starts_serves_and_stops_on_sigterm(http: aiohttp.ClientSession) -> None:
+async def test_bulk_users_are_bounded(client: SandboxClient) -> None:
+    with pytest.raises(ControlError) as refused:
+        await client.add_users_bulk(1, 10**12)
+    assert (refused.value.status, refused.value.reason) == (
+        400,
+        "first_id must be positive and count between 0 and 2,000,000",
+    )
+    assert (await client.add_users_bulk(1, 2_000_000))["count"] == 2_000_000
+
+
+async def test_cli_starts_serves_and_stops_on_sigterm() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -289,12 +252,14 @@ async def test_cli_starts_serves_and_stops_on_sigterm(http: aiohttp.ClientSessio
     try:
         url = await _read_line(process, 20.0)
         assert url.startswith("http://127.0.0.1:") and url.endswith("/")
-        async with http.post(f"{url}bot{TOKEN}/getMe") as response:
-            assert (await response.json())["result"]["username"] == "newswire_bot"
-        async with http.post(f"{url}bot{TOKEN}/sendMessage", data={"chat_id": "@benchnews"}) as r:
-            assert r.status == 400  # the channel exists; the text is missing
-        async with http.get(f"{url}control/faults") as response:
-            assert (await response.json())["seed"] == 5
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{url}bot{TOKEN}/getMe") as response:
+                assert (await response.json())["result"]["username"] == "newswire_bot"
+            form = {"chat_id": "@benchnews"}
+            async with http.post(f"{url}bot{TOKEN}/sendMessage", data=form) as r:
+                assert r.status == 400  # the channel exists; the text is missing
+            async with SandboxClient(url, http) as client:
+                assert (await client.faults())["seed"] == 5
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 20.0) == 0
     finally:

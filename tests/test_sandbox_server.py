@@ -20,31 +20,8 @@ from telegram.ext import (
 )
 
 from bot.sandbox import Limits, Sandbox, SandboxServer
-
-TOKEN = "123456:SANDBOX-secret-token"
-
-
-@pytest.fixture
-def sandbox() -> Sandbox:
-    sb = Sandbox(bot_token=TOKEN)
-    sb.add_user(1001, "Reader", "reader")
-    return sb
-
-
-@pytest.fixture
-async def server(sandbox: Sandbox) -> AsyncIterator[SandboxServer]:
-    srv = SandboxServer(sandbox)
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.stop()
-
-
-@pytest.fixture
-async def bot(server: SandboxServer) -> AsyncIterator[Bot]:
-    async with Bot(TOKEN, base_url=server.api_base_url, base_file_url=server.file_base_url) as b:
-        yield b
+from bot.sandbox.client import ControlError, SandboxClient
+from tests.support.sandbox import TOKEN
 
 
 @pytest.fixture
@@ -149,8 +126,7 @@ async def test_photo_upload_and_download(bot: Bot, sandbox: Sandbox) -> None:
     )
     assert by_url.caption == "cap"
     uploaded = await bot.send_photo(1001, b"\xff\xd8fake-jpeg", caption="upload")
-    file = await bot.get_file(uploaded.photo[-1].file_id)
-    assert bytes(await file.download_as_bytearray()) == b"\xff\xd8fake-jpeg"
+    assert sandbox.file_content(uploaded.photo[-1].file_id) == b"\xff\xd8fake-jpeg"
     assert [m["photo"] for m in sandbox.messages(1001)] == ["https://img.example/a.jpg", "uploaded"]
 
 
@@ -272,84 +248,71 @@ async def test_raw_http_forms_json_and_errors(
 # ---------------------------------------------------------------- control API and page
 
 
-async def test_control_api(
-    server: SandboxServer, sandbox: Sandbox, http: aiohttp.ClientSession
-) -> None:
-    base = server.url + "control"
-    async with http.post(f"{base}/users", json={"id": 2002, "first_name": "Ann"}) as r:
-        assert (await r.json())["first_name"] == "Ann"
-    async with http.post(f"{base}/channels", json={"username": "@desk", "title": "Desk"}) as r:
-        channel = (await r.json())["id"]
-    async with http.get(f"{base}/state") as r:
-        state = await r.json()
+async def test_control_api(client: SandboxClient, sandbox: Sandbox) -> None:
+    assert (await client.add_user(2002, "Ann"))["first_name"] == "Ann"
+    channel = await client.add_channel("@desk", "Desk")
+    state = await client.state()
     assert state["bot"]["username"] == "newswire_bot"
-    assert {u["id"] for u in state["users"]} == {1001, 2002}
+    assert {1001, 2002} <= {u["id"] for u in state["users"]}
     assert any(c["id"] == channel for c in state["chats"])
 
-    async with http.post(f"{base}/send", json={"user_id": 2002, "text": "/start"}) as r:
-        sent = await r.json()
+    sent = await client.send(2002, "/start")
     assert (sent["message_id"], sent["text"], sent["from_bot"]) == (1, "/start", False)
     assert sandbox.pending_updates()[0]["message"]["text"] == "/start"
 
     keyboard = '{"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]}'
     sandbox.call("sendMessage", {"chat_id": 2002, "text": "hi", "reply_markup": keyboard})
-    async with http.get(f"{base}/messages", params={"chat_id": "2002", "after": "1"}) as r:
-        listed = await r.json()
+    listed = await client.messages(2002, after=1)
     assert [m["text"] for m in listed["messages"]] == ["hi"]
 
-    press = {"user_id": 2002, "chat_id": 2002, "message_id": 2, "callback_data": "go"}
-    async with http.post(f"{base}/press", json=press) as r:
-        query_id = (await r.json())["callback_query_id"]
+    query_id = await client.press(2002, 2002, 2, "go")
     sandbox.call("answerCallbackQuery", {"callback_query_id": query_id, "text": "Going"})
-    async with http.get(f"{base}/callback_answers", params={"user_id": "2002"}) as r:
-        assert [a["text"] for a in await r.json()] == ["Going"]
+    assert [a["text"] for a in await client.callback_answers(2002)] == ["Going"]
 
-    async with http.post(f"{base}/press", json={**press, "callback_data": "nope"}) as r:
-        assert r.status == 400
-        assert "error" in await r.json()
-    async with http.post(f"{base}/send", json={"user_id": "x", "text": "hi"}) as r:
-        assert r.status == 400
-        assert (await r.json())["error"] == "user_id must be an integer"
-    async with http.post(f"{base}/send", data=b"not json") as r:
-        assert r.status == 400
-    async with http.get(f"{base}/messages", params={"chat_id": "@ghost"}) as r:
-        assert r.status == 400
+    with pytest.raises(ControlError) as refused:
+        await client.press(2002, 2002, 2, "nope")
+    assert refused.value.status == 400
+    with pytest.raises(ControlError) as refused:
+        await client.send("x", "hi")  # type: ignore[arg-type]
+    assert (refused.value.status, refused.value.reason) == (400, "user_id must be an integer")
+    with pytest.raises(ControlError) as refused:
+        await client.messages("@ghost")
+    assert refused.value.status == 400
 
-    async with http.post(f"{base}/block", json={"user_id": 2002, "blocked": True}) as r:
-        assert r.status == 200
+    await client.block(2002)
     assert sandbox.call("sendMessage", {"chat_id": 2002, "text": "x"})[0] == 403
 
 
-async def test_control_wait_sees_edits(
-    server: SandboxServer, sandbox: Sandbox, http: aiohttp.ClientSession
-) -> None:
+async def test_control_wait_sees_edits(client: SandboxClient, sandbox: Sandbox) -> None:
     sandbox.call("sendMessage", {"chat_id": 1001, "text": "v1"})
     version = sandbox.chat_version(1001)
-    url = server.url + "control/wait"
-    params = {"chat_id": "1001", "after": "1", "version": str(version), "timeout": "10"}
-    waiting = asyncio.create_task(http.get(url, params=params))
+    waiting = asyncio.create_task(client.wait(1001, after=1, version=version, seconds=10))
     await until(lambda: sandbox.waiting)  # the long poll is parked
     sandbox.call("editMessageText", {"chat_id": 1001, "message_id": 1, "text": "v2"})
-    response = await asyncio.wait_for(waiting, timeout=5)
-    result = await response.json()
+    result = await asyncio.wait_for(waiting, timeout=5)
     assert [(m["text"], m["edited"]) for m in result["messages"]] == [("v2", True)]
     assert result["version"] > version
     # With nothing new, the wait ends at its timeout with no messages.
-    async with http.get(url, params={"chat_id": "1001", "after": "1", "timeout": "0.1"}) as r:
-        assert (await r.json())["messages"] == []
+    assert (await client.wait(1001, after=1, seconds=0.1))["messages"] == []
 
 
-async def test_control_changes_feed(
-    server: SandboxServer, sandbox: Sandbox, http: aiohttp.ClientSession
-) -> None:
-    since = sandbox.state()["seq"]
+async def test_control_changes_feed(client: SandboxClient, sandbox: Sandbox) -> None:
+    since = sandbox.state_view()["seq"]
     sandbox.add_channel("@late")
     sandbox.call("sendMessage", {"chat_id": "@late", "text": "breaking"})
-    url = server.url + "control/changes"
-    async with http.get(url, params={"since": str(since), "timeout": "5"}) as r:
-        feed = await r.json()
+    feed = await client.changes(since, seconds=5)
     assert [m["text"] for m in feed["messages"]] == ["breaking"]
     assert any(c.get("username") == "late" for c in feed["chats"])
+
+
+async def test_a_person_deletes_a_post_through_the_client(
+    client: SandboxClient, sandbox: Sandbox
+) -> None:
+    channel = await client.add_channel("@wire")
+    sandbox.call("sendMessage", {"chat_id": channel, "text": "oops"})
+    await client.delete_message("@wire", 1)
+    assert sandbox.messages(channel) == []
+    assert (await client.counters())["deleted"] == 1
 
 
 async def test_page_is_served(server: SandboxServer, http: aiohttp.ClientSession) -> None:

@@ -106,3 +106,38 @@ def test_a_photo_telegram_cannot_use_is_its_own_verdict() -> None:
     for text in ("Wrong file identifier/HTTP URL specified", "Failed to get HTTP URL content"):
         assert classify(BadRequest(text)).verdict is Verdict.PHOTO_REFUSED
     assert classify(BadRequest("Chat not found")).verdict is Verdict.CHAT_GONE
+
+
+async def test_delivery_bot_uses_the_public_api_without_warnings(
+    sandbox: tuple[Sandbox, Bot], recwarn: pytest.WarningsRecorder
+) -> None:
+    """Sends and edits go through `Bot.do_api_request`; its "use send_message" advice is muted."""
+    import inspect
+
+    from bot.delivery import transport
+    from bot.delivery.transport import DeliveryBot, prepare
+
+    box, plain = sandbox
+    assert "telegram._" not in inspect.getsource(transport)  # no private PTB modules
+    bot = DeliveryBot(
+        TOKEN,
+        base_url=plain.base_url.removesuffix(TOKEN),
+        base_file_url=plain.base_file_url.removesuffix(TOKEN),
+        request=AiohttpRequest(),
+    )
+    await bot.initialize()
+    try:
+        message_id = await bot.send_prepared(
+            READER, prepare("<b>one</b>", parse_mode="HTML", keyboard=None)
+        )
+        # A text message edited with a photo post's parameters: the caption edit is refused,
+        # and the text is edited instead.
+        photo_post = prepare(
+            "<b>two</b>", parse_mode="HTML", keyboard=None, photo="https://x/y.jpg"
+        )
+        assert await bot.edit_prepared(READER, message_id, photo_post) == message_id
+    finally:
+        await bot.shutdown()
+    (sent,) = box.bot_messages(READER)
+    assert sent["text"] == "two"
+    assert not [w for w in recwarn if "Please use" in str(w.message)]

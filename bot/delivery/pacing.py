@@ -1,7 +1,8 @@
 """Pacing under every Telegram limit at once (GCRA: a rate plus a burst, O(1) per send).
 
-The global budget is shared by all workers through the database (`Repository.reserve_slots`);
-the per-chat limits live here, in the worker that holds the chat's deliveries.
+The global budget is shared by all workers and by the bot's replies through the database
+(`Repository.reserve_slots`, epoch seconds); the per-chat limits live here, in the worker
+that holds the chat's deliveries, in monotonic seconds (a wall-clock step moves nothing).
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 GLOBAL_SCOPE = "global"
+# Its time is "readers are being answered until" (a pause of nobody): workers then yield.
+INTERACTIVE_SCOPE = "interactive"
 
 
 @dataclass
@@ -57,7 +61,7 @@ def is_group_chat(chat_id: str) -> bool:
 
 @dataclass
 class ChatPacer:
-    """Per-chat limits and flood penalties, in one worker's memory (times in epoch seconds)."""
+    """Per-chat limits and flood penalties, in one worker's memory (monotonic seconds)."""
 
     config: PacerConfig = field(default_factory=PacerConfig)
     _chats: dict[str, Rate] = field(default_factory=dict, init=False)
@@ -109,10 +113,17 @@ class SendWindow:
     is taken as counted at its start plus `stale`, so one slow reply cannot stall the rest.
     """
 
-    def __init__(self, cap: int, span: float = 1.0, stale: float = 0.25) -> None:
+    def __init__(
+        self,
+        cap: int,
+        span: float = 1.0,
+        stale: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.cap = max(1, cap)
         self.span = span + 0.002
         self.stale = stale
+        self.clock = clock  # callers stamp `.end` with this clock too
         self._sends: deque[_Send] = deque(maxlen=self.cap)
 
     def resize(self, cap: int) -> None:
@@ -126,7 +137,7 @@ class SendWindow:
         """Wait for room; the caller sets `.end` on the returned record when answered."""
         while len(self._sends) == self.cap:
             oldest = self._sends[0]
-            now = time.time()
+            now = self.clock()
             counted = oldest.end if oldest.end is not None else oldest.start + self.stale
             if oldest.end is None and now < oldest.start + self.stale:
                 wait = min(0.002, oldest.start + self.stale - now)
@@ -135,6 +146,6 @@ class SendWindow:
             if wait <= 0:
                 break
             await asyncio.sleep(wait)
-        record = _Send(start=time.time())
+        record = _Send(start=self.clock())
         self._sends.append(record)
         return record

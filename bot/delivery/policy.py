@@ -10,6 +10,7 @@ from datetime import timedelta
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    EndPointNotFound,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -54,12 +55,27 @@ def _seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asked to wait, in seconds."""
+    return _seconds(exc.retry_after)
+
+
+def is_not_modified(exc: TelegramError) -> bool:
+    """An edit that changes nothing: the message already reads like this."""
+    return isinstance(exc, BadRequest) and "message is not modified" in str(exc).lower()
+
+
+def is_wrong_message_kind(exc: TelegramError) -> bool:
+    """An edit of text on a photo message (or of a caption on a text one)."""
+    return isinstance(exc, BadRequest) and "in the message to edit" in str(exc).lower()
+
+
 def classify(exc: TelegramError) -> Outcome:
     """Map a PTB exception to a verdict (order matters: BadRequest is a NetworkError)."""
     message = str(exc)
     lowered = message.lower()
     if isinstance(exc, RetryAfter):
-        return Outcome(Verdict.FLOOD, message, retry_after=max(_seconds(exc.retry_after), 1.0))
+        return Outcome(Verdict.FLOOD, message, retry_after=max(retry_after_seconds(exc), 1.0))
     if isinstance(exc, ChatMigrated):
         return Outcome(Verdict.MIGRATED, message, new_chat_id=exc.new_chat_id)
     if isinstance(exc, Forbidden):
@@ -67,14 +83,14 @@ def classify(exc: TelegramError) -> Outcome:
     if isinstance(exc, BadRequest):
         if "chat not found" in lowered:
             return Outcome(Verdict.CHAT_GONE, message)
-        if "message is not modified" in lowered:
+        if is_not_modified(exc):
             return Outcome(Verdict.UNCHANGED, message)
         if any(marker in lowered for marker in _PHOTO_REFUSALS):
             return Outcome(Verdict.PHOTO_REFUSED, message)
         if "can't parse entities" in lowered:
             return Outcome(Verdict.BAD_MARKUP, message)
         return Outcome(Verdict.REJECTED, message)
-    if isinstance(exc, InvalidToken):
+    if isinstance(exc, InvalidToken | EndPointNotFound):
         # Also what an unimplemented method looks like; keep the delivery, shout in the log.
         return Outcome(Verdict.TRANSIENT, f"server refused the token or method: {message}")
     if isinstance(exc, TimedOut | NetworkError):

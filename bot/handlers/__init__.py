@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
-from telegram.ext import BaseHandler
+from collections.abc import Sequence
+from typing import Any
 
-from bot.handlers import admin, articles, fallback, search, start, subscriptions
+from telegram.ext import BaseHandler, CommandHandler, filters
 
-COMMANDS: list[tuple[str, str]] = [
-    ("latest", "Newest stories"),
-    ("search", "Find stories by words"),
-    ("topics", "Topics with story counts"),
-    ("subscribe", "Get new stories on a topic or keyword"),
-    ("unsubscribe", "Stop a subscription"),
-    ("subscriptions", "What you follow"),
-    ("read", "Read a story by id"),
-    ("help", "What I can do"),
-]
+from bot.commands import registry
+from bot.context import NewswireContext
+from bot.handlers import articles, fallback, subscriptions
+from bot.handlers.common import NEW_MESSAGES
+from bot.handlers.throttle import throttle_handler
+
+AnyHandler = BaseHandler[Any, NewswireContext, Any]
 
 
-def all_handlers(admin_ids: frozenset[int]) -> list[BaseHandler]:  # type: ignore[type-arg]
-    """Every handler, in the order PTB tries them."""
+def command_handlers(admin_ids: frozenset[int]) -> list[AnyHandler]:
+    """One CommandHandler per registered command, for new messages only."""
+    only_admins = filters.User(user_id=list(admin_ids))
     return [
-        *start.HANDLERS,
-        *articles.HANDLERS,
-        *search.HANDLERS,
-        *subscriptions.HANDLERS,
-        # Admin commands only match ADMIN_IDS; anyone else falls through to the hint below.
-        *admin.handlers(admin_ids),
-        # Last: whatever no feature claimed gets a hint (unknown commands, plain text, old buttons).
-        *fallback.HANDLERS,
+        CommandHandler(
+            c.name, c.handler, filters=NEW_MESSAGES & only_admins if c.admin_only else NEW_MESSAGES
+        )
+        for c in registry()
     ]
+
+
+def all_handlers(admin_ids: frozenset[int]) -> dict[int, Sequence[AnyHandler]]:
+    """Every handler by group, in the order PTB tries them."""
+    return {
+        # First, for every update: a reader over their limit goes no further.
+        -1: [throttle_handler()],
+        0: [
+            # Admin commands only match ADMIN_IDS; anyone else falls through to the hint below.
+            *command_handlers(admin_ids),
+            *articles.BUTTONS,
+            *subscriptions.BUTTONS,
+            # Last: whatever no feature claimed gets a hint (unknown commands, plain text,
+            # old or forged buttons).
+            *fallback.HANDLERS,
+        ],
+    }

@@ -5,96 +5,104 @@ from __future__ import annotations
 import re
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import rendering
+from bot.callbacks import ArticlePage, BackToCard, NoOp, OpenArticle
 from bot.context import NewswireContext
-from bot.handlers.common import argument_text, edit, reply
-from content.models import Article
+from bot.handlers.common import argument_text, edit, on_button, reply
+from content.models import Article, is_article_id
+from content.visibility import is_visible
 
 LATEST_DEFAULT = 5
 LATEST_MAX = 20
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_COUNT = re.compile(r"[0-9]{1,6}")  # ASCII digits: "²".isdigit() is true, int("²") fails
+
+
+async def readable_article(context: NewswireContext, article_id: str) -> Article | None:
+    """The story a reader asked for, or None: unknown and not-yet-visible look the same."""
+    if not is_article_id(article_id):
+        return None
+    services = context.services
+    article = await services.repo.articles.get(article_id)
+    if article is None or not is_visible(article, now=services.clock()):
+        return None
+    return article
 
 
 async def latest(update: Update, context: NewswireContext) -> None:
     raw = argument_text(context)
-    if raw and not raw.isdigit():
-        await reply(update, rendering.notice(f"Usage: /latest [n], n from 1 to {LATEST_MAX}."))
+    if raw and not _COUNT.fullmatch(raw):
+        await reply(update, rendering.usage_latest(LATEST_MAX))
         return
     count = min(max(int(raw), 1), LATEST_MAX) if raw else LATEST_DEFAULT
     services = context.services
-    items = await services.repo.latest(limit=count, now=services.clock())
+    items = await services.repo.articles.latest(limit=count, now=services.clock())
     await reply(update, rendering.latest(items, zone=services.zone))
 
 
 async def show_article(update: Update, context: NewswireContext, article_id: str) -> None:
     """Reply with an article's card, or say it is not there."""
-    services = context.services
-    article = await services.repo.get_article(article_id) if _ID.match(article_id) else None
-    if article is None or (article.publish_at and article.publish_at > services.clock()):
-        await reply(update, rendering.notice(f"No article with id {article_id[:40]}. Try /latest."))
+    article = await readable_article(context, article_id)
+    if article is None:
+        await reply(update, rendering.not_found(article_id))
         return
-    await reply(update, rendering.article_card(article, zone=services.zone))
+    await reply(update, rendering.article_card(article, zone=context.services.zone))
 
 
 async def read(update: Update, context: NewswireContext) -> None:
     article_id = argument_text(context)
     if not article_id:
-        await reply(
-            update, rendering.notice("Usage: /read <id> (ids are shown by /latest and /search).")
-        )
+        await reply(update, rendering.usage_read())
         return
     await show_article(update, context, article_id.split()[0])
 
 
-async def _pressed_article(update: Update, context: NewswireContext) -> Article | None:
-    """The article a button names (data "<prefix>:<id>[:...]"); answers the press."""
+async def _pressed_article(
+    update: Update, context: NewswireContext, article_id: str
+) -> Article | None:
+    """The article a button names, if a reader may see it; answers the press."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    article = await context.services.repo.get_article(query.data.split(":")[1])
+    assert query is not None
+    article = await readable_article(context, article_id)
     if article is None:
-        await query.answer("That article is no longer available.", show_alert=True)
+        await query.answer(rendering.answer_gone(), show_alert=True)
     else:
         await query.answer()
     return article
 
 
-async def on_open_button(update: Update, context: NewswireContext) -> None:
-    """o:<id> under a list: send the article's card below the list, keeping the list."""
-    if article := await _pressed_article(update, context):
+async def on_open_button(update: Update, context: NewswireContext, data: OpenArticle) -> None:
+    """Under a list: send the article's card below the list, keeping the list."""
+    if article := await _pressed_article(update, context, data.article_id):
         await reply(update, rendering.article_card(article, zone=context.services.zone))
 
 
-async def on_card_button(update: Update, context: NewswireContext) -> None:
-    """r:<id> under a page: turn the page back into the article's card."""
+async def on_card_button(update: Update, context: NewswireContext, data: BackToCard) -> None:
+    """Under a page: turn the page back into the article's card."""
     query = update.callback_query
-    if query is not None and (article := await _pressed_article(update, context)):
+    if query is not None and (article := await _pressed_article(update, context, data.article_id)):
         await edit(query, rendering.article_card(article, zone=context.services.zone))
 
 
-async def on_page_button(update: Update, context: NewswireContext) -> None:
-    """p:<id>:<n>: page n of the full article, edited in place."""
+async def on_page_button(update: Update, context: NewswireContext, data: ArticlePage) -> None:
+    """Page n of the full article, edited in place."""
     query = update.callback_query
-    if query is None or not (article := await _pressed_article(update, context)):
+    if query is None or not (article := await _pressed_article(update, context, data.article_id)):
         return
-    raw_page = (query.data or "").rsplit(":", 1)[-1]
     pages = rendering.article_pages(article, zone=context.services.zone)
-    page = min(max(int(raw_page), 0), len(pages) - 1) if raw_page.isdigit() else 0
+    page = min(data.page, len(pages) - 1)
     keyboard = rendering.page_keyboard(article, page, len(pages))
     await edit(query, rendering.Rendered(pages[page], keyboard))
 
 
-async def on_noop_button(update: Update, context: NewswireContext) -> None:
+async def on_noop_button(update: Update, context: NewswireContext, data: NoOp) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer()
 
 
-HANDLERS = [
-    CommandHandler("latest", latest),
-    CommandHandler("read", read),
-    CallbackQueryHandler(on_open_button, pattern=r"^o:"),
-    CallbackQueryHandler(on_card_button, pattern=r"^r:"),
-    CallbackQueryHandler(on_page_button, pattern=r"^p:"),
-    CallbackQueryHandler(on_noop_button, pattern=r"^noop$"),
+BUTTONS = [
+    on_button(OpenArticle, on_open_button),
+    on_button(BackToCard, on_card_button),
+    on_button(ArticlePage, on_page_button),
+    on_button(NoOp, on_noop_button),
 ]

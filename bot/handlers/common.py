@@ -5,40 +5,50 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import TypeVar
 
 from telegram import CallbackQuery, LinkPreviewOptions, Message, Update
 from telegram.error import BadRequest, RetryAfter
+from telegram.ext import CallbackQueryHandler, filters
 
+from bot.callbacks import Button
 from bot.context import NewswireContext
+from bot.delivery.policy import is_not_modified, retry_after_seconds
 from bot.rendering import Rendered
+from content.models import chat_id_of
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+B = TypeVar("B", bound=Button)
+
+# Commands and messages are answered when sent, never again when edited: editing an old
+# "/retry x" must not retry again.
+NEW_MESSAGES = filters.UpdateType.MESSAGE
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-MAX_REPLY_WAIT = 30.0  # a reader waits this long at most for a flood-limited reply
+# A reply waits at most this long, once, when Telegram says "retry after N": longer would
+# hold one of the update slots (and the reader has likely moved on).
+MAX_REPLY_WAIT = 2.0
 
 
-async def _patiently(call: Callable[[], Awaitable[T]]) -> T:
-    """Run a reply call; when Telegram says "retry after N" (N small), wait and try again."""
-    for _ in range(3):
-        try:
-            return await call()
-        except RetryAfter as exc:
-            wait = (
-                exc.retry_after.total_seconds()
-                if isinstance(exc.retry_after, timedelta)
-                else float(exc.retry_after)
-            )
-            if wait > MAX_REPLY_WAIT:
-                raise
-            log.info("reply flood-limited; waiting %.0fs", wait)
-            await asyncio.sleep(wait)
-    return await call()
+async def _patiently(call: Callable[[], Awaitable[T]]) -> T | None:
+    """Run a reply call; on a short "retry after N" wait once and retry, else give up (None)."""
+    try:
+        return await call()
+    except RetryAfter as exc:
+        wait = retry_after_seconds(exc)
+        if wait > MAX_REPLY_WAIT:
+            log.warning("reply dropped: Telegram asked to wait %.0fs", wait)
+            return None
+        log.info("reply flood-limited; waiting %.1fs", wait)
+        await asyncio.sleep(wait)
+    try:
+        return await call()
+    except RetryAfter as exc:
+        log.warning("reply dropped: still flood-limited (%.0fs)", retry_after_seconds(exc))
+        return None
 
 
 async def reply(update: Update, rendered: Rendered) -> Message | None:
@@ -46,6 +56,8 @@ async def reply(update: Update, rendered: Rendered) -> Message | None:
     message = update.effective_message
     if message is None:
         return None
+    # Ids only: what readers write and their names stay out of logs (LOG_CONTENT aside).
+    log.debug("replying in chat %s to update %s", message.chat_id, update.update_id)
     return await _patiently(
         lambda: message.reply_html(
             rendered.html, reply_markup=rendered.keyboard, link_preview_options=NO_PREVIEW
@@ -65,7 +77,7 @@ async def edit(query: CallbackQuery, rendered: Rendered) -> None:
             )
         )
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
+        if not is_not_modified(exc):
             raise
 
 
@@ -79,9 +91,23 @@ async def remember_reader(update: Update, context: NewswireContext) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or chat.type != "private":
         return
-    await context.services.repo.upsert_chat(
-        chat_id=chat.id,
+    await context.services.repo.readers.upsert_chat(
+        chat_id=chat_id_of(chat.id),
         first_name=user.first_name if user else None,
         username=user.username if user else None,
         now=context.services.clock(),
     )
+
+
+def on_button(
+    kind: type[B], callback: Callable[[Update, NewswireContext, B], Awaitable[None]]
+) -> CallbackQueryHandler[NewswireContext, None]:
+    """A handler for one button kind: only data that decodes strictly reaches `callback`."""
+
+    async def handle(update: Update, context: NewswireContext) -> None:
+        query = update.callback_query
+        data = kind.decode(query.data) if query is not None else None
+        assert data is not None  # the pattern below let only this kind's data through
+        await callback(update, context, data)
+
+    return CallbackQueryHandler(handle, pattern=kind.matches)

@@ -7,7 +7,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot import rendering
 from bot.context import NewswireContext
-from bot.handlers.common import reply
+from bot.handlers.common import NEW_MESSAGES, reply
 
 
 async def unknown_command(update: Update, context: NewswireContext) -> None:
@@ -21,14 +21,16 @@ async def plain_text(update: Update, context: NewswireContext) -> None:
 
 
 async def stale_button(update: Update, context: NewswireContext) -> None:
+    """Old, forged or malformed button data: the same short answer for all."""
     if update.callback_query is not None:
-        await update.callback_query.answer("This button has expired. Try /latest.")
+        await update.callback_query.answer(rendering.answer_expired())
 
 
 HANDLERS = [
-    MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command),
+    MessageHandler(NEW_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE, unknown_command),
     MessageHandler(
-        filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL, plain_text
+        NEW_MESSAGES & filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+        plain_text,
     ),
     CallbackQueryHandler(stale_button),
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CommandHandler
 
 from bot import rendering
 from bot.context import NewswireContext
@@ -16,11 +15,8 @@ MAX_QUERY = 300
 async def search(update: Update, context: NewswireContext) -> None:
     query = argument_text(context)[:MAX_QUERY]
     if not query:
-        await reply(update, rendering.notice("Usage: /search <words>, e.g. /search hawker centre"))
+        await reply(update, rendering.usage_search())
         return
     services = context.services
-    hits = await services.repo.search(query, limit=SEARCH_RESULTS, now=services.clock())
+    hits = await services.repo.articles.search(query, limit=SEARCH_RESULTS, now=services.clock())
     await reply(update, rendering.search_results(query, hits, zone=services.zone))
-
-
-HANDLERS = [CommandHandler("search", search)]

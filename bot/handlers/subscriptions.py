@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import enum
 import re
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import rendering
+from bot.callbacks import SubscribeTopic, Unsubscribe
 from bot.context import NewswireContext
-from bot.handlers.common import argument_text, edit, remember_reader, reply
-from content.models import SubscriptionKind
+from bot.handlers.common import argument_text, edit, on_button, remember_reader, reply
+from content.models import SubscriptionKind, chat_id_of
 from content.topics import TOPICS, normalise_topic
 
-MAX_KEYWORD = 48  # keeps "u:<value>" callback data within Telegram's 64 bytes
+MAX_KEYWORD = 64  # characters
+MAX_SUBSCRIPTIONS = 50  # per reader
+
+
+class Followed(enum.Enum):
+    CREATED = "created"
+    ALREADY = "already"
+    TOO_MANY = "too many"
 
 
 async def topics(update: Update, context: NewswireContext) -> None:
     services = context.services
-    await reply(update, rendering.topics(await services.repo.topic_counts(now=services.clock())))
+    await reply(
+        update, rendering.topics(await services.repo.articles.topic_counts(now=services.clock()))
+    )
 
 
 def _forms(text: str) -> tuple[str, str]:
@@ -29,92 +39,104 @@ def _forms(text: str) -> tuple[str, str]:
 async def _classify(context: NewswireContext, text: str) -> tuple[SubscriptionKind, str] | None:
     """A known topic (taxonomy or seen on an article) by its slug, else a keyword."""
     slug, keyword = _forms(text)
-    if slug and (slug in TOPICS or await context.services.repo.known_topic(slug)):
+    if slug and (slug in TOPICS or await context.services.repo.articles.known_topic(slug)):
         return SubscriptionKind.TOPIC, slug
     if not re.search(r"\w", keyword) or len(keyword) > MAX_KEYWORD:
         return None
     return SubscriptionKind.KEYWORD, keyword
 
 
+async def _follow(
+    update: Update, context: NewswireContext, kind: SubscriptionKind, value: str
+) -> Followed:
+    """Subscribe the reader, within the per-reader limit."""
+    chat = update.effective_chat
+    assert chat is not None
+    await remember_reader(update, context)
+    repo = context.services.repo
+    current = await repo.readers.subscriptions_of(chat_id_of(chat.id))
+    if any(s.value == value and s.kind is kind for s in current):
+        return Followed.ALREADY
+    if len(current) >= MAX_SUBSCRIPTIONS:
+        return Followed.TOO_MANY
+    created = await repo.readers.subscribe(
+        chat_id=chat_id_of(chat.id), kind=kind, value=value, now=context.services.clock()
+    )
+    return Followed.CREATED if created else Followed.ALREADY
+
+
 async def subscribe(update: Update, context: NewswireContext) -> None:
     text = argument_text(context)
     if not text:
-        await reply(update, rendering.notice("Usage: /subscribe <topic or keyword>. See /topics."))
+        await reply(update, rendering.usage_subscribe())
         return
     classified = await _classify(context, text)
     if classified is None:
-        await reply(
-            update,
-            rendering.notice(
-                f"A keyword needs a letter or digit and at most {MAX_KEYWORD} characters."
-            ),
-        )
+        await reply(update, rendering.bad_keyword(MAX_KEYWORD))
         return
-    await remember_reader(update, context)
     kind, value = classified
-    chat = update.effective_chat
-    assert chat is not None
-    created = await context.services.repo.subscribe(
-        chat_id=chat.id, kind=kind, value=value, now=context.services.clock()
-    )
-    await reply(update, rendering.subscribed(kind, value, created=created))
+    outcome = await _follow(update, context, kind, value)
+    if outcome is Followed.TOO_MANY:
+        await reply(update, rendering.too_many_subscriptions(MAX_SUBSCRIPTIONS))
+        return
+    await reply(update, rendering.subscribed(kind, value, created=outcome is Followed.CREATED))
 
 
 async def unsubscribe(update: Update, context: NewswireContext) -> None:
     text = argument_text(context)
     if not text:
-        await reply(
-            update, rendering.notice("Usage: /unsubscribe <topic or keyword>. See /subscriptions.")
-        )
+        await reply(update, rendering.usage_unsubscribe())
         return
     chat = update.effective_chat
     assert chat is not None
     repo = context.services.repo
     removed = False
     for value in dict.fromkeys(_forms(text)):
-        removed = await repo.unsubscribe(chat_id=chat.id, value=value) or removed
+        removed = (
+            await repo.readers.unsubscribe(chat_id=chat_id_of(chat.id), value=value) or removed
+        )
     await reply(update, rendering.unsubscribed(text, removed=removed))
 
 
 async def subscriptions(update: Update, context: NewswireContext) -> None:
     chat = update.effective_chat
     assert chat is not None
-    subs = await context.services.repo.subscriptions_of(chat.id)
+    subs = await context.services.repo.readers.subscriptions_of(chat_id_of(chat.id))
     await reply(update, rendering.subscription_list(subs))
 
 
-async def on_subscribe_button(update: Update, context: NewswireContext) -> None:
-    """s:<topic> under /topics."""
+async def on_subscribe_button(
+    update: Update, context: NewswireContext, data: SubscribeTopic
+) -> None:
+    """Under /topics: checked like /subscribe, and only a known topic is accepted."""
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_chat is not None
-    topic = query.data.split(":", 1)[1]
-    await remember_reader(update, context)
-    created = await context.services.repo.subscribe(
-        chat_id=update.effective_chat.id,
-        kind=SubscriptionKind.TOPIC,
-        value=topic,
-        now=context.services.clock(),
-    )
-    await query.answer(f"Subscribed to {topic}" if created else f"You already follow {topic}")
+    assert query is not None
+    classified = await _classify(context, data.topic)
+    if classified is None or classified[0] is not SubscriptionKind.TOPIC:
+        await query.answer(rendering.answer_expired())
+        return
+    topic = classified[1]
+    outcome = await _follow(update, context, SubscriptionKind.TOPIC, topic)
+    if outcome is Followed.TOO_MANY:
+        await query.answer(rendering.answer_too_many(MAX_SUBSCRIPTIONS), show_alert=True)
+        return
+    await query.answer(rendering.answer_subscribed(topic, created=outcome is Followed.CREATED))
 
 
-async def on_unsubscribe_button(update: Update, context: NewswireContext) -> None:
-    """u:<value> under /subscriptions: remove it and refresh the list."""
+async def on_unsubscribe_button(
+    update: Update, context: NewswireContext, data: Unsubscribe
+) -> None:
+    """Under /subscriptions: remove it and refresh the list."""
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_chat is not None
-    chat_id = update.effective_chat.id
+    assert query is not None and update.effective_chat is not None
+    chat_id = chat_id_of(update.effective_chat.id)
     repo = context.services.repo
-    value = query.data.split(":", 1)[1]
-    removed = await repo.unsubscribe(chat_id=chat_id, value=value)
-    await query.answer(f"Stopped {value}" if removed else "Already stopped")
-    await edit(query, rendering.subscription_list(await repo.subscriptions_of(chat_id)))
+    removed = await repo.readers.unsubscribe(chat_id=chat_id, value=data.value)
+    await query.answer(rendering.answer_unsubscribed(data.value, removed=removed))
+    await edit(query, rendering.subscription_list(await repo.readers.subscriptions_of(chat_id)))
 
 
-HANDLERS = [
-    CommandHandler("topics", topics),
-    CommandHandler("subscribe", subscribe),
-    CommandHandler("unsubscribe", unsubscribe),
-    CommandHandler("subscriptions", subscriptions),
-    CallbackQueryHandler(on_subscribe_button, pattern=r"^s:"),
-    CallbackQueryHandler(on_unsubscribe_button, pattern=r"^u:"),
+BUTTONS = [
+    on_button(SubscribeTopic, on_subscribe_button),
+    on_button(Unsubscribe, on_unsubscribe_button),
 ]

@@ -1,12 +1,15 @@
-"""A local stand-in for the Telegram Bot API: rules in `core`, HTTP in `server`."""
+"""A local stand-in for the Telegram Bot API: the front in `core`, HTTP in `server`."""
 
-from bot.sandbox.core import ApiError, Limits, Sandbox, UploadedFile
+from bot.sandbox.core import Sandbox
+from bot.sandbox.errors import ApiError, Refused, UploadedFile
+from bot.sandbox.flood import Limits
 from bot.sandbox.html import TelegramHTMLError, parse_html
 from bot.sandbox.server import SandboxServer
 
 __all__ = [
     "ApiError",
     "Limits",
+    "Refused",
     "Sandbox",
     "SandboxServer",
     "TelegramHTMLError",

@@ -32,7 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-limits", action="store_true", help="enforce no flood limit")
     parser.add_argument(
-        "--channel", action="append", default=[], metavar="@NAME", help="create a channel"
+        "--channel",
+        action="append",
+        default=[],
+        metavar="@NAME|ID",
+        help="create a channel (an @name, or a numeric id such as -1001234567890)",
     )
     parser.add_argument("--seed", type=int, default=None, help="seed the fault dice")
     parser.add_argument(

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.sandbox.errors import Refused
+
 JSON = dict[str, Any]
 
 # Bodies exactly like Telegram's own server errors.
@@ -33,29 +35,29 @@ MAX_SLOW_SECONDS = 600.0
 def _rate(value: Any, name: str) -> float:
     number = _number(value, name)
     if not 0.0 <= number <= 1.0:
-        raise ValueError(f"{name} must be between 0 and 1")
+        raise Refused(f"{name} must be between 0 and 1")
     return number
 
 
 def _number(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"{name} must be a number")
+        raise Refused(f"{name} must be a number")
     try:
         number = float(value)
     except ValueError:
-        raise ValueError(f"{name} must be a number") from None
+        raise Refused(f"{name} must be a number") from None
     if not math.isfinite(number):
-        raise ValueError(f"{name} must be finite")
+        raise Refused(f"{name} must be finite")
     return number
 
 
 def _integer(value: Any, name: str) -> int:
     if isinstance(value, bool):
-        raise ValueError(f"{name} must be an integer")
+        raise Refused(f"{name} must be an integer")
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an integer") from None
+        raise Refused(f"{name} must be an integer") from None
 
 
 @dataclass
@@ -92,7 +94,7 @@ class Faults:
         }
         unknown = sorted(set(changes) - known)
         if unknown:
-            raise ValueError(f"unknown fault setting(s): {', '.join(unknown)}")
+            raise Refused(f"unknown fault setting(s): {', '.join(unknown)}")
         # Validate everything before changing anything, so a bad request changes nothing.
         staged: JSON = {}
         if "error_rate" in changes:
@@ -102,17 +104,17 @@ class Faults:
         if "slow_seconds" in changes:
             seconds = _number(changes["slow_seconds"], "slow_seconds")
             if not 0.0 <= seconds <= MAX_SLOW_SECONDS:
-                raise ValueError(f"slow_seconds must be between 0 and {MAX_SLOW_SECONDS:.0f}")
+                raise Refused(f"slow_seconds must be between 0 and {MAX_SLOW_SECONDS:.0f}")
             staged["slow_seconds"] = seconds
         if "storm_retry_after" in changes:
             retry = _integer(changes["storm_retry_after"], "storm_retry_after")
             if retry < 1:
-                raise ValueError("storm_retry_after must be at least 1")
+                raise Refused("storm_retry_after must be at least 1")
             staged["storm_retry_after"] = retry
         if "storm_seconds" in changes:
             seconds = _number(changes["storm_seconds"], "storm_seconds")
             if seconds < 0:
-                raise ValueError("storm_seconds must not be negative")
+                raise Refused("storm_seconds must not be negative")
             staged["storm_until"] = now + seconds
         if "seed" in changes:
             seed = changes["seed"]
@@ -121,11 +123,11 @@ class Faults:
         if "block_after" in changes:
             raw = changes["block_after"]
             if not isinstance(raw, Mapping):
-                raise ValueError("block_after must be an object {user_id: sends}")
+                raise Refused("block_after must be an object {user_id: sends}")
             for user, sends in raw.items():
                 count = _integer(sends, "block_after value")
                 if count < 0:
-                    raise ValueError("block_after values must not be negative")
+                    raise Refused("block_after values must not be negative")
                 blocks[_integer(user, "block_after key")] = accepted + count
         for name, value in staged.items():
             setattr(self, name, value)

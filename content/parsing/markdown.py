@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
-import yaml
-
 from content.models import (
     ARTICLE_ID_RE,
     Article,
@@ -20,26 +18,17 @@ from content.models import (
     make_article_id,
 )
 from content.parsing.boilerplate import find_channel_hint, is_boilerplate
+from content.parsing.frontmatter import field_value, load_front_matter
 from content.parsing.text import (
     ImpossibleDateError,
+    check_year,
     ensure_textual,
     localize,
     normalise_line,
     parse_when,
+    shorten,
 )
 from content.topics import normalise_topic
-
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-
-
-class _FrontMatterLoader(yaml.SafeLoader):
-    """SafeLoader that leaves timestamps as strings, so a bad date names its key, not YAML."""
-
-
-_FrontMatterLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 _FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)")
 _ATX_RE = re.compile(r"^\s{0,3}(?P<marks>#{1,6})(?:\s+(?P<text>.*?))?\s*#*\s*$")
@@ -51,22 +40,25 @@ _QUOTE_RE = re.compile(r"^\s{0,3}>\s?(?P<text>.*)$")
 
 _ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>~|])")
 _PRIVATE_BASE = 0xE000  # escaped ASCII is parked in the Private Use Area while emphasis is removed
+# Every rule runs in linear time: a span never crosses its own opening mark (or a bracket), so
+# a line of a thousand unclosed "*a " or "[a" costs no more than reading it. The regex engine
+# holds the GIL, so a quadratic rule would freeze the bot even from a thread.
 _INLINE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, flags), replacement)
     for pattern, flags, replacement in (
-        (r"<!--.*?-->", re.S, ""),
         (r"`+\s?(.*?)\s?`+", 0, r"\1"),
-        (r"!\[[^\]]*\]\([^)]*\)", 0, ""),
-        (r"!\[[^\]]*\]\[[^\]]*\]", 0, ""),
-        (r"\[([^\]]*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)", 0, r"\1"),
-        (r"\[([^\]]+)\]\[[^\]]*\]", 0, r"\1"),
-        (r"<((?:https?|mailto):[^>\s]+)>", 0, r"\1"),
+        (r"!\[[^\[\]]*\]\([^()]*\)", 0, ""),
+        (r"!\[[^\[\]]*\]\[[^\[\]]*\]", 0, ""),
+        (r"\[([^\[\]]*)\]\([^()\s]*(?:\s+\"[^\"]*\")?\)", 0, r"\1"),
+        (r"\[([^\[\]]+)\]\[[^\[\]]*\]", 0, r"\1"),
+        (r"<((?:https?|mailto):[^<>\s]+)>", 0, r"\1"),
         (r"<br\s*/?>", re.I, " "),
         (r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>", 0, ""),
-        (r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", 0, r"\2"),
-        (r"~~(?=\S)(.+?)(?<=\S)~~", 0, r"\1"),
-        (r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])", 0, r"\1"),
-        (r"(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)", 0, r"\1"),
+        (r"(\*\*|__)(?=\S)((?:(?!\1).)+?)(?<=\S)\1", 0, r"\2"),
+        (r"~~(?=\S)((?:(?!~~).)+?)(?<=\S)~~", 0, r"\1"),
+        (r"(?<![\w*])\*(?=[^\s*])([^*]+?)(?<=\S)\*(?![\w*])", 0, r"\1"),
+        # Underscores inside a word (snake_case) may sit in an emphasised span.
+        (r"(?<!\w)_(?=\S)((?:[^_]|(?<=\w)_(?=\w))+?)(?<=\S)_(?!\w)", 0, r"\1"),
     )
 )
 
@@ -81,9 +73,24 @@ class _RawBlock:
     prefix: str = ""
 
 
+def _drop_comments(text: str) -> str:
+    """Remove `<!-- ... -->` comments (an unclosed one stays), in one pass."""
+    parts: list[str] = []
+    position = 0
+    while (start := text.find("<!--", position)) >= 0:
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break  # no comment after this one can close either
+        parts.append(text[position:start])
+        position = end + 3
+    parts.append(text[position:])
+    return "".join(parts)
+
+
 def strip_inline(text: str) -> str:
     """Plain text from inline Markdown: links keep their text, images and emphasis marks go."""
     text = _ESCAPE_RE.sub(lambda m: chr(_PRIVATE_BASE + ord(m.group(1))), text)
+    text = _drop_comments(text)
     for pattern, replacement in _INLINE_RULES:
         text = pattern.sub(replacement, text)
     text = "".join(
@@ -104,37 +111,14 @@ def _split_front_matter(lines: list[str], source: str) -> tuple[str | None, list
     raise ArticleParseError(source, "front matter is not closed (no closing '---' line)")
 
 
-def _load_front_matter(text: str, source: str) -> dict[str, Any]:
-    """The front matter as a dict with lower-cased keys; ArticleParseError if not YAML."""
-    try:
-        data = yaml.load(text, Loader=_FrontMatterLoader)  # a SafeLoader subclass: safe
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f" (line {mark.line + 2})" if mark is not None else ""
-        reason = exc.problem or exc.context or "syntax error"
-        raise ArticleParseError(
-            source, f"front matter is not valid YAML: {reason}{where}"
-        ) from None
-    except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "syntax error"
-        raise ArticleParseError(source, f"front matter is not valid YAML: {first}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        raise ArticleParseError(source, "front matter is not a mapping of keys to values")
-    return {str(key).strip().lower(): value for key, value in data.items()}
-
-
 def _text_value(meta: Mapping[str, Any], key: str, source: str) -> str | None:
-    """A scalar front-matter value as collapsed text, None when absent or blank."""
-    value = meta.get(key)
+    """A text front-matter value as collapsed text (a list is joined), None when absent or blank."""
+    value = field_value(meta, key, source)
     if value is None:
         return None
     if isinstance(value, list):
-        parts = [normalise_line(str(item)) for item in value if item is not None]
+        parts = [normalise_line(str(item)) for item in value]
         return ", ".join(part for part in parts if part) or None
-    if isinstance(value, Mapping):
-        raise ArticleParseError(source, f"front matter '{key}' must be text, not a mapping")
     return normalise_line(str(value)) or None
 
 
@@ -159,7 +143,8 @@ def _date_value(
     else:
         parsed = None
     if parsed is None:
-        raise ArticleParseError(source, f"front matter '{key}' is not a date: {value!r}")
+        raise ArticleParseError(source, f"front matter '{key}' is not a date: {shorten(value)}")
+    check_year(parsed, f"front matter '{key}'", shorten(value), source)
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return localize(parsed, default_tz)
     return parsed
@@ -177,15 +162,15 @@ def _parse_date_text(value: str, default_tz: tzinfo) -> datetime | None:
         return None
 
 
-def _tags_value(meta: Mapping[str, Any]) -> tuple[str, ...]:
+def _tags_value(meta: Mapping[str, Any], source: str) -> tuple[str, ...]:
     """Tags (list or comma-separated text, plus `categories`) as unique topic slugs."""
     raw: list[str] = []
     for key in ("tags", "categories"):
-        value = meta.get(key)
+        value = field_value(meta, key, source)
         if isinstance(value, str):
             raw.extend(value.split(","))
-        elif isinstance(value, list | tuple):
-            raw.extend(str(item) for item in value if item is not None)
+        elif isinstance(value, list):
+            raw.extend(str(item) for item in value)
         elif value is not None:
             raw.append(str(value))
     slugs = (normalise_topic(tag) for tag in raw)
@@ -306,7 +291,7 @@ def parse_markdown(text: str, *, default_tz: tzinfo, source: str = "<markdown>")
         raise ArticleParseError(source, "file is empty")
     ensure_textual(text, source)
     yaml_text, body_lines = _split_front_matter(text.splitlines(), source)
-    meta = _load_front_matter(yaml_text, source) if yaml_text is not None else {}
+    meta = load_front_matter(yaml_text, source) if yaml_text is not None else {}
 
     title = _text_value(meta, "title", source)
     body = _read_body(body_lines, title)
@@ -339,7 +324,7 @@ def parse_markdown(text: str, *, default_tz: tzinfo, source: str = "<markdown>")
         standfirst=_text_value(meta, standfirst_key, source) if standfirst_key else None,
         author=_text_value(meta, author_key, source) if author_key else None,
         published=published,
-        tags=_tags_value(meta),
+        tags=_tags_value(meta, source),
         channel_hint=body.channel_hint,
         url=url,
         image=_text_value(meta, "image", source),

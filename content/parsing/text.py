@@ -13,6 +13,11 @@ from content.models import Article, ArticleParseError, Block, BlockKind, headlin
 from content.parsing.boilerplate import find_channel_hint, is_boilerplate
 
 MAX_HEADLINE_CHARS = 300
+# An article is tens of kilobytes; past this a file is refused unread (and never read whole).
+MAX_ARTICLE_BYTES = 2 * 1024 * 1024
+# Dates outside these years are typos (0001, 9999) that would overflow when converted to UTC.
+EARLIEST_YEAR = 1990
+LATEST_YEAR = 2100
 # A standfirst is a line or two; past this many lines after the headline there is no byline.
 _MAX_STANDFIRST_LINES = 3
 _MAX_AUTHOR_CHARS = 120
@@ -203,6 +208,21 @@ def parse_byline(line: str, *, default_tz: tzinfo) -> Byline | None:
     return Byline(author=author or None, published=published)
 
 
+def shorten(value: object, limit: int = 60) -> str:
+    """repr() of a value cut to `limit` characters, for error messages people read."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def check_year(when: datetime, what: str, shown: str, source: str) -> datetime:
+    """`when` if its year is between EARLIEST_YEAR and LATEST_YEAR, else ArticleParseError."""
+    if EARLIEST_YEAR <= when.year <= LATEST_YEAR:
+        return when
+    raise ArticleParseError(
+        source, f"{what} is out of range: {shown} (years {EARLIEST_YEAR} to {LATEST_YEAR})"
+    )
+
+
 def ensure_textual(text: str, source: str) -> None:
     """Raise ArticleParseError unless `text` reads as prose rather than binary data."""
     sample = text[:_TEXTUAL_SAMPLE_CHARS]
@@ -372,15 +392,31 @@ def parse_text(text: str, *, default_tz: tzinfo, source: str = "<text>") -> Arti
 def _parse_byline_or_fail(line: str, default_tz: tzinfo, source: str) -> Byline | None:
     """parse_byline, turning an impossible date into an ArticleParseError."""
     try:
-        return parse_byline(line, default_tz=default_tz)
+        byline = parse_byline(line, default_tz=default_tz)
     except ImpossibleDateError as exc:
         raise ArticleParseError(source, f"impossible date in byline: {line!r} ({exc})") from None
+    if byline is not None:
+        check_year(byline.published, "the date in the byline", shorten(line), source)
+    return byline
+
+
+def read_limited(path: Path, limit: int = MAX_ARTICLE_BYTES) -> bytes:
+    """At most `limit` bytes of a file; ArticleParseError if it is larger or unreadable."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise ArticleParseError(path, f"cannot read file: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise ArticleParseError(path, too_large(limit))
+    return data
+
+
+def too_large(limit: int) -> str:
+    """The reason given for a file over the size limit."""
+    return f"file is larger than {limit // (1024 * 1024)} MB"
 
 
 def read_text_file(path: Path) -> str:
     """The decoded text of a file; raises ArticleParseError if it cannot be read or decoded."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ArticleParseError(path, f"cannot read file: {exc.strerror or exc}") from None
-    return decode_bytes(data, str(path))
+    return decode_bytes(read_limited(path), str(path))

@@ -1,5 +1,8 @@
-"""Storage: SQLAlchemy Core tables, Alembic migrations and the repository."""
+"""Storage: SQLAlchemy Core tables, Alembic migrations, one store per aggregate, a front."""
 
-from content.storage.repository import OutboxCounts, Repository, SourceFileState, UpsertOutcome
+from content.storage.articles import UpsertOutcome
+from content.storage.outbox import OutboxCounts
+from content.storage.repository import Repository
+from content.storage.sources import SourceFileState
 
 __all__ = ["OutboxCounts", "Repository", "SourceFileState", "UpsertOutcome"]

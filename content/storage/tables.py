@@ -124,7 +124,8 @@ deliveries = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     # Position among the article's recipients: ordering by it interleaves posts fairly.
-    Column("rank", Integer, nullable=False, default=0),
+    # The server default is what migration 0002 gave rows that existed before ranks.
+    Column("rank", Integer, nullable=False, default=0, server_default="0"),
     Column("claimed_by", String(128)),  # the worker holding it while state is sending
     Column("lease_until", UTCDateTime),  # after this, another worker may take it back
     UniqueConstraint("article_id", "chat_id", name="uq_deliveries_article_chat"),
@@ -140,6 +141,18 @@ rate_budget = Table(
     metadata,
     Column("scope", String(64), primary_key=True),
     Column("tat", Float, nullable=False),
+    # The writer's clock when it wrote tat: a row written "in the future" reveals a clock step.
+    Column("written_at", Float, nullable=False, server_default="0"),
+)
+
+# Named leases: the one bot (poller) per database holds "bot" while it runs.
+locks = Table(
+    "locks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
 )
 
 source_files = Table(

@@ -166,12 +166,6 @@
     el.id = `msg-${message.chat_id}-${message.message_id}`;
     const bubble = document.createElement("div");
     bubble.className = "bubble";
-    if (message.forwarded) {
-      const fwd = document.createElement("div");
-      fwd.className = "forwarded";
-      fwd.textContent = "Forwarded message";
-      bubble.append(fwd);
-    }
     if (message.photo) {
       const figure = document.createElement("div");
       figure.className = "photo";

@@ -1,0 +1,200 @@
+"""Articles: storing parsed stories, the archive, and what readers may look up."""
+
+from __future__ import annotations
+
+import enum
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from content import search as ranking
+from content.models import Article, Block, BlockKind, SearchHit, TopicCount
+from content.storage._base import Store, insert
+from content.storage.tables import article_topics, articles
+from content.visibility import HIDDEN_UNTIL
+
+# Candidates fetched by LIKE before ranking in Python; far more than a reader ever pages.
+_SEARCH_CANDIDATES = 1000
+
+
+class UpsertOutcome(enum.Enum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+def escape_like(word: str) -> str:
+    """A word as a literal inside a LIKE pattern (escape character: backslash)."""
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _article_row(article: Article) -> dict[str, Any]:
+    return {
+        "title": article.title,
+        "standfirst": article.standfirst,
+        "author": article.author,
+        "published": article.published,
+        "blocks": json.dumps([[b.kind.value, b.text] for b in article.blocks], ensure_ascii=False),
+        "tags": json.dumps(list(article.tags), ensure_ascii=False),
+        "topics": json.dumps(list(article.topics), ensure_ascii=False),
+        "summary": article.summary,
+        "channel_hint": article.channel_hint,
+        "url": article.url,
+        "image": article.image,
+        "publish_at": article.publish_at,
+        "source": article.source,
+        "search_text": ranking.search_text(article),
+    }
+
+
+def article_from_row(row: Any) -> Article:
+    return Article(
+        id=row.id,
+        title=row.title,
+        blocks=tuple(Block(BlockKind(kind), text) for kind, text in json.loads(row.blocks)),
+        standfirst=row.standfirst,
+        author=row.author,
+        published=row.published,
+        tags=tuple(json.loads(row.tags)),
+        topics=tuple(json.loads(row.topics)),
+        summary=row.summary,
+        channel_hint=row.channel_hint,
+        url=row.url,
+        image=row.image,
+        publish_at=row.publish_at,
+        source=row.source,
+    )
+
+
+def visible(now: datetime) -> Any:
+    """Articles a reader may see: content/visibility.py's one rule, as SQL."""
+    return and_(*(or_(articles.c[n].is_(None), articles.c[n] <= now) for n in HIDDEN_UNTIL))
+
+
+async def mark_planned(conn: AsyncConnection, *, article_id: str, now: datetime) -> None:
+    """Deliveries are planned: the article leaves the planning queue (in the caller's commit)."""
+    await conn.execute(update(articles).where(articles.c.id == article_id).values(planned_at=now))
+
+
+async def _store_topics(conn: AsyncConnection, article: Article) -> None:
+    if article.topics:
+        await conn.execute(
+            insert(article_topics, conn).on_conflict_do_nothing(),
+            [{"article_id": article.id, "topic": t} for t in dict.fromkeys(article.topics)],
+        )
+
+
+class ArticleStore(Store):
+    """Stories: upsert by id, the archive, latest, search, topics, the planning queue."""
+
+    async def upsert(self, article: Article, *, now: datetime) -> UpsertOutcome:
+        """Store an article; a known id is updated in place (never a second article).
+
+        INSERT ... ON CONFLICT DO NOTHING first, so two scans storing the same new story
+        at once make one row: the later one finds it and compares.
+        """
+        row = _article_row(article)
+        async with self.engine.begin() as conn:
+            created = await conn.execute(
+                insert(articles, conn)
+                .values(id=article.id, first_seen_at=now, updated_at=now, archived=False, **row)
+                .on_conflict_do_nothing(index_elements=[articles.c.id])
+            )
+            if created.rowcount:
+                await _store_topics(conn, article)
+                return UpsertOutcome.NEW
+            existing = (
+                await conn.execute(select(articles).where(articles.c.id == article.id))
+            ).one()
+            if all(getattr(existing, key) == value for key, value in row.items()):
+                return UpsertOutcome.UNCHANGED
+            await conn.execute(
+                update(articles).where(articles.c.id == article.id).values(updated_at=now, **row)
+            )
+            await conn.execute(
+                delete(article_topics).where(article_topics.c.article_id == article.id)
+            )
+            await _store_topics(conn, article)
+        return UpsertOutcome.UPDATED
+
+    async def mark_archived(self, article_id: str, *, now: datetime) -> None:
+        """Imported as the archive: readable in the bot, never posted."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(articles)
+                .where(articles.c.id == article_id)
+                .values(archived=True, planned_at=now)
+            )
+
+    async def get(self, article_id: str) -> Article | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(articles).where(articles.c.id == article_id))).first()
+        return article_from_row(row) if row else None
+
+    async def count(self, *, now: datetime | None = None) -> int:
+        """All articles, or (given `now`) those a reader may see."""
+        stmt = select(func.count()).select_from(articles)
+        if now is not None:
+            stmt = stmt.where(visible(now))
+        async with self.engine.connect() as conn:
+            return int(await conn.scalar(stmt) or 0)
+
+    async def latest(self, *, limit: int, now: datetime) -> list[Article]:
+        newest = func.coalesce(articles.c.published, articles.c.first_seen_at)
+        stmt = (
+            select(articles).where(visible(now)).order_by(newest.desc(), articles.c.id).limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [article_from_row(r) for r in rows]
+
+    async def search(self, query: str, *, limit: int, now: datetime) -> list[SearchHit]:
+        """Articles matching the query's words, most words matched and best placed first.
+
+        Any input is safe: the query is reduced to words, and each is a bound LIKE parameter.
+        """
+        terms = ranking.search_terms(query)
+        if not terms:
+            return []
+        conditions = [
+            articles.c.search_text.like(f"%{escape_like(t)}%", escape="\\") for t in terms
+        ]
+        stmt = select(articles).where(visible(now), or_(*conditions)).limit(_SEARCH_CANDIDATES)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return ranking.rank([article_from_row(r) for r in rows], terms, limit=limit)
+
+    async def topic_counts(self, *, now: datetime) -> list[TopicCount]:
+        count = func.count().label("n")
+        stmt = (
+            select(article_topics.c.topic, count)
+            .join(articles, articles.c.id == article_topics.c.article_id)
+            .where(visible(now))
+            .group_by(article_topics.c.topic)
+            .order_by(count.desc(), article_topics.c.topic)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [TopicCount(r.topic, int(r.n)) for r in rows]
+
+    async def known_topic(self, topic: str) -> bool:
+        async with self.engine.connect() as conn:
+            found = await conn.scalar(
+                select(article_topics.c.topic).where(article_topics.c.topic == topic).limit(1)
+            )
+        return found is not None
+
+    async def due_for_planning(self, *, now: datetime) -> list[Article]:
+        """New articles not yet planned whose embargo (publish_at) has passed."""
+        stmt = (
+            select(articles)
+            .where(articles.c.planned_at.is_(None), articles.c.archived.is_(False))
+            .where(visible(now))
+            .order_by(articles.c.first_seen_at, articles.c.id)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [article_from_row(r) for r in rows]

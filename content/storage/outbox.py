@@ -1,0 +1,366 @@
+"""The outbox: every planned send, claimed by workers under a lease, and its outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from content.models import Article, ChatId, Delivery, DeliveryKind, DeliveryState, chat_id_of
+from content.storage import articles as article_rows
+from content.storage import readers
+from content.storage._base import RETRYABLE_STATES, Store, delivery_from_row, insert
+from content.storage.tables import UTCDateTime, deliveries
+
+LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxCounts:
+    by_state: dict[DeliveryState, int]
+    sent_last_hour: int
+    failed_last_hour: int
+
+
+async def give_up_pending(
+    conn: AsyncConnection, *, chat_id: ChatId, reason: str, now: datetime
+) -> None:
+    """The chat is gone: its unsent deliveries are dead with the reason (caller's commit)."""
+    await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.chat_id == chat_id, deliveries.c.state.in_(RETRYABLE_STATES))
+        .values(state=DeliveryState.DEAD.value, last_error=reason, updated_at=now)
+    )
+
+
+async def move_unsent(
+    conn: AsyncConnection, *, old_chat_id: ChatId, new_chat_id: ChatId, now: datetime
+) -> None:
+    """The chat has a new id: what was not sent yet goes there (caller's commit)."""
+    await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.chat_id == old_chat_id, deliveries.c.state != DeliveryState.SENT.value)
+        .values(chat_id=new_chat_id, updated_at=now)
+    )
+
+
+class Outbox(Store):
+    """Planning, claiming and recording sends."""
+
+    async def plan(
+        self,
+        article: Article,
+        *,
+        channels: Sequence[str],  # as configured: @names or numeric ids
+        keyword_matches: Iterable[str],
+        now: datetime,
+        channel_priority: int = 0,
+        reader_priority: int = 10,
+        batch: int = 5000,
+    ) -> int:
+        """Queue the article for every channel and every matching active reader, once each.
+
+        Readers are streamed by chat id in batches (keyset pagination), so planning for a
+        million readers holds one batch in memory, and a crash mid-way is resumed by planning
+        again (rows that exist are skipped). Returns the article's number of deliveries.
+        """
+        keywords = list(keyword_matches)
+        common = {
+            "article_id": article.id,
+            "state": DeliveryState.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        if channels:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    insert(deliveries, conn).on_conflict_do_nothing(),
+                    [
+                        {
+                            **common,
+                            "chat_id": chat_id_of(chat),
+                            "kind": DeliveryKind.CHANNEL.value,
+                            "priority": channel_priority,
+                            "rank": 0,
+                        }
+                        for chat in channels
+                    ],
+                )
+        last: int | None = None
+        rank = 0
+        while True:
+            async with self.engine.begin() as conn:
+                ids = await readers.matching_reader_ids(
+                    conn, topics=article.topics, keywords=keywords, after=last, limit=batch
+                )
+                if not ids:
+                    break
+                await conn.execute(
+                    insert(deliveries, conn).on_conflict_do_nothing(),
+                    [
+                        {
+                            **common,
+                            "chat_id": chat_id_of(chat_id),
+                            "kind": DeliveryKind.READER.value,
+                            "priority": reader_priority,
+                            "rank": rank + n,
+                        }
+                        for n, chat_id in enumerate(ids, start=1)
+                    ],
+                )
+            rank += len(ids)
+            last = ids[-1]
+        async with self.engine.begin() as conn:
+            await article_rows.mark_planned(conn, article_id=article.id, now=now)
+            total = await conn.scalar(
+                select(func.count()).where(deliveries.c.article_id == article.id)
+            )
+        return int(total or 0)
+
+    async def claim_due(
+        self, *, now: datetime, limit: int, worker: str = "", lease: timedelta = LEASE
+    ) -> list[Delivery]:
+        """Take up to `limit` due deliveries for `worker` and mark them sending.
+
+        Retries that fell due go first, then the queue by priority and rank (so several
+        posts interleave). One UPDATE ... RETURNING claims atomically; on PostgreSQL the
+        inner SELECT skips rows other workers hold (FOR UPDATE SKIP LOCKED).
+        """
+        claimed: list[Delivery] = []
+        for state, order in (
+            (DeliveryState.FAILED, (deliveries.c.next_attempt_at, deliveries.c.id)),
+            (
+                DeliveryState.PENDING,
+                (deliveries.c.priority, deliveries.c.rank, deliveries.c.id),
+            ),
+        ):
+            want = limit - len(claimed)
+            if want <= 0:
+                break
+            inner = (
+                select(deliveries.c.id)
+                .where(deliveries.c.state == state.value, deliveries.c.next_attempt_at <= now)
+                .order_by(*order)
+                .limit(want)
+            )
+            if self.engine.dialect.name == "postgresql":
+                inner = inner.with_for_update(skip_locked=True)
+            stmt = (
+                update(deliveries)
+                .where(deliveries.c.id.in_(inner.scalar_subquery()))
+                .values(
+                    state=DeliveryState.SENDING.value,
+                    attempts=deliveries.c.attempts + 1,
+                    claimed_by=worker,
+                    lease_until=now + lease,
+                    updated_at=now,
+                )
+                .returning(*deliveries.c)
+            )
+            async with self.engine.begin() as conn:
+                rows = (await conn.execute(stmt)).all()
+            claimed += [delivery_from_row(r) for r in rows]
+        claimed.sort(key=lambda d: (d.state, d.priority, d.rank, d.id))
+        return claimed
+
+    async def sending_owners(self) -> list[str]:
+        """Workers that hold deliveries right now."""
+        stmt = (
+            select(deliveries.c.claimed_by)
+            .where(deliveries.c.state == DeliveryState.SENDING.value)
+            .distinct()
+        )
+        async with self.engine.connect() as conn:
+            return [o for o in (await conn.scalars(stmt)).all() if o is not None]
+
+    async def reclaim(
+        self, *, now: datetime, dead_workers: Sequence[str] = (), lease: timedelta = LEASE
+    ) -> int:
+        """Deliveries held by dead workers, or whose lease ran out, go back to the queue.
+
+        A send that was in flight when its worker died may have reached Telegram: resending
+        it can duplicate, which is the price of losing nothing. A lease ending further than
+        `lease` from now was taken before the clock stepped back: it is cut to end at now +
+        `lease`, so a backward step delays reclaiming by at most one lease, never by the step.
+        """
+        sending = deliveries.c.state == DeliveryState.SENDING.value
+        held_by_dead = deliveries.c.claimed_by.in_(list(dead_workers) or [""])
+        stmt = (
+            update(deliveries)
+            .where(sending, or_(held_by_dead, deliveries.c.lease_until < now))
+            .values(
+                state=DeliveryState.PENDING.value,
+                next_attempt_at=now,
+                claimed_by=None,
+                lease_until=None,
+                updated_at=now,
+            )
+        )
+        async with self.engine.begin() as conn:
+            result = await conn.execute(stmt)
+            await conn.execute(
+                update(deliveries)
+                .where(sending, deliveries.c.lease_until > now + lease)
+                .values(lease_until=now + lease)
+            )
+        return int(result.rowcount or 0)
+
+    async def next_due_at(self) -> datetime | None:
+        """When the earliest waiting delivery falls due (None when the outbox is idle)."""
+        stmt = select(func.min(deliveries.c.next_attempt_at)).where(
+            deliveries.c.state.in_(RETRYABLE_STATES)
+        )
+        async with self.engine.connect() as conn:
+            value = await conn.scalar(stmt)
+        return UTCDateTime().process_result_value(value, self.engine.dialect) if value else None
+
+    async def oldest_pending_since(self) -> datetime | None:
+        """When the longest-waiting unsent delivery was planned (None when none waits; /stats)."""
+        stmt = select(func.min(deliveries.c.created_at)).where(
+            deliveries.c.state.in_(RETRYABLE_STATES)
+        )
+        async with self.engine.connect() as conn:
+            value = await conn.scalar(stmt)
+        return UTCDateTime().process_result_value(value, self.engine.dialect) if value else None
+
+    async def requeue_channel_edits(self, article_id: str, *, now: datetime) -> int:
+        """An article's sent channel posts go back to the queue, to be edited in place.
+
+        The row keeps its message id: the worker edits that message instead of sending a
+        new one. Reader messages are left as they are (readers open the story fresh).
+        """
+        stmt = (
+            update(deliveries)
+            .where(
+                deliveries.c.article_id == article_id,
+                deliveries.c.kind == DeliveryKind.CHANNEL.value,
+                deliveries.c.state == DeliveryState.SENT.value,
+                deliveries.c.message_id.is_not(None),
+            )
+            .values(
+                state=DeliveryState.PENDING.value,
+                next_attempt_at=now,
+                attempts=0,
+                last_error=None,
+                created_at=now,  # the edit's own age decides when retrying it stops
+                updated_at=now,
+            )
+        )
+        async with self.engine.begin() as conn:
+            result = await conn.execute(stmt)
+        return int(result.rowcount or 0)
+
+    async def mark_sent_many(self, results: Sequence[tuple[int, int, datetime]]) -> None:
+        """Record (delivery id, Telegram message id, sent at) for many sends in one commit."""
+        if not results:
+            return
+        stmt = (
+            update(deliveries)
+            .where(deliveries.c.id == bindparam("b_id"))
+            .values(
+                state=DeliveryState.SENT.value,
+                message_id=bindparam("b_message"),
+                sent_at=bindparam("b_at"),
+                updated_at=bindparam("b_at"),
+                last_error=None,
+                claimed_by=None,
+                lease_until=None,
+            )
+        )
+        rows = [{"b_id": i, "b_message": m, "b_at": at} for i, m, at in results]
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt, rows)
+
+    async def mark_retry(
+        self,
+        *,
+        delivery_id: int,
+        at: datetime,
+        error: str,
+        now: datetime,
+        count_attempt: bool = True,
+    ) -> None:
+        """Back to the queue at `at`; a flood wait or pacing does not count as an attempt."""
+        values: dict[str, Any] = {
+            "state": DeliveryState.FAILED.value if count_attempt else DeliveryState.PENDING.value,
+            "next_attempt_at": at,
+            "last_error": error,
+            "updated_at": now,
+        }
+        if not count_attempt:
+            values["attempts"] = deliveries.c.attempts - 1
+        await self._set(delivery_id, **values)
+
+    async def mark_dead(self, *, delivery_id: int, error: str, now: datetime) -> None:
+        await self._set(
+            delivery_id, state=DeliveryState.DEAD.value, last_error=error, updated_at=now
+        )
+
+    async def _set(self, delivery_id: int, **values: Any) -> None:
+        values.update(claimed_by=None, lease_until=None)
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(deliveries).where(deliveries.c.id == delivery_id).values(**values)
+            )
+
+    async def requeue_dead(self, *, article_id: str, now: datetime) -> int:
+        """An editor's /retry: dead deliveries of the article go back to the queue."""
+        stmt = (
+            update(deliveries)
+            .where(
+                deliveries.c.article_id == article_id,
+                deliveries.c.state == DeliveryState.DEAD.value,
+            )
+            .values(
+                state=DeliveryState.PENDING.value,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        async with self.engine.begin() as conn:
+            result = await conn.execute(stmt)
+        return int(result.rowcount or 0)
+
+    async def dead_letters(self, *, limit: int) -> list[Delivery]:
+        stmt = (
+            select(deliveries)
+            .where(deliveries.c.state == DeliveryState.DEAD.value)
+            .order_by(deliveries.c.updated_at.desc(), deliveries.c.id.desc())
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [delivery_from_row(r) for r in rows]
+
+    async def counts(self, *, since: datetime) -> OutboxCounts:
+        """Depth by state, and sends and failures since `since` (for /stats)."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(deliveries.c.state, func.count()).group_by(deliveries.c.state)
+                )
+            ).all()
+            sent = await conn.scalar(
+                select(func.count()).where(
+                    deliveries.c.state == DeliveryState.SENT.value, deliveries.c.sent_at >= since
+                )
+            )
+            failed = await conn.scalar(
+                select(func.count()).where(
+                    deliveries.c.state.in_([DeliveryState.FAILED.value, DeliveryState.DEAD.value]),
+                    deliveries.c.updated_at >= since,
+                )
+            )
+        return OutboxCounts(
+            by_state={DeliveryState(state): int(n) for state, n in rows},
+            sent_last_hour=int(sent or 0),
+            failed_last_hour=int(failed or 0),
+        )

@@ -1,0 +1,114 @@
+"""A delivery worker on its own: a real SQLite outbox, the sandbox over HTTP, a DeliveryBot."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.delivery.transport import AiohttpRequest, DeliveryBot
+from bot.delivery.worker import DeliveryWorker, WorkerConfig
+from bot.rendering import Rendered
+from bot.sandbox import Sandbox, SandboxServer
+from content.models import Article, Block, BlockKind, DeliveryKind, SubscriptionKind, chat_id_of
+from content.storage import Repository
+
+TOKEN = "123456:worker-test-token-aaaaaaaaaaaaaaaaaa"
+PUBLISHED = datetime(2026, 7, 3, 9, 0, tzinfo=UTC)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def simple_render(article: Article, kind: DeliveryKind) -> Rendered:
+    """A post that is just the bold title."""
+    return Rendered(f"<b>{article.title}</b>", None)
+
+
+@dataclass
+class WorkerRig:
+    sandbox: Sandbox
+    repo: Repository
+    bot: DeliveryBot
+    db_path: Path
+    _tasks: list[tuple[DeliveryWorker, asyncio.Task[None]]]
+
+    async def readers_following(self, chat_ids: list[int], *, topic: str = "food") -> None:
+        """Readers known to the sandbox and the database, following `topic`."""
+        for chat in chat_ids:
+            self.sandbox.add_user(chat, "Reader")
+            await self.repo.readers.upsert_chat(
+                chat_id=chat_id_of(chat), first_name=None, username=None, now=PUBLISHED
+            )
+            await self.repo.readers.subscribe(
+                chat_id=chat_id_of(chat), kind=SubscriptionKind.TOPIC, value=topic, now=PUBLISHED
+            )
+
+    async def publish(self, article_id: str, title: str, *, topic: str = "food") -> Article:
+        """Store a story and plan its deliveries (no channels), as the pipeline would."""
+        article = Article(
+            id=article_id,
+            title=title,
+            blocks=(Block(BlockKind.PARAGRAPH, "Body."),),
+            published=PUBLISHED,
+            topics=(topic,),
+        )
+        await self.repo.articles.upsert(article, now=PUBLISHED)
+        await self.repo.outbox.plan(article, channels=[], keyword_matches=[], now=PUBLISHED)
+        return article
+
+    def start(
+        self, render: Callable[[Article, DeliveryKind], Rendered] = simple_render, **config: Any
+    ) -> DeliveryWorker:
+        """A worker running in a task; the rig stops it at the end."""
+        worker = DeliveryWorker(
+            repo=self.repo,
+            bot=self.bot,
+            render=render,
+            clock=now,
+            wakeup=asyncio.Event(),
+            config=WorkerConfig(**config),
+        )
+        self._tasks.append((worker, asyncio.create_task(worker.run())))
+        return worker
+
+    async def stop(self, worker: DeliveryWorker) -> None:
+        for running, task in self._tasks:
+            if running is worker:
+                worker.stop()
+                await task
+
+    def received(self, chat_id: int) -> list[str]:
+        return [m["text"] for m in self.sandbox.bot_messages(chat_id)]
+
+
+@asynccontextmanager
+async def worker_rig(tmp_path: Path) -> AsyncIterator[WorkerRig]:
+    sandbox = Sandbox(bot_token=TOKEN)
+    server = SandboxServer(sandbox, port=0)
+    await server.start()
+    db_path = tmp_path / "outbox.db"
+    repo = Repository.open(f"sqlite+aiosqlite:///{db_path}")
+    await repo.migrate()
+    bot = DeliveryBot(
+        TOKEN,
+        base_url=server.api_base_url,
+        base_file_url=server.file_base_url,
+        request=AiohttpRequest(),
+    )
+    await bot.initialize()
+    rig = WorkerRig(sandbox, repo, bot, db_path, [])
+    try:
+        yield rig
+    finally:
+        for worker, task in rig._tasks:
+            worker.stop()
+            await asyncio.gather(task, return_exceptions=True)
+        await bot.shutdown()
+        await repo.close()
+        await server.stop()
