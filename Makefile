@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint format bench clean
+.PHONY: setup run test lint format bench clean i18n
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ format: setup
 
 bench: setup  ## benchmarks that print their figures
 	$(BIN)/python bench/summaries.py
+
+LOCALES := bot/locales
+i18n: setup  ## extract reader-facing strings, update each language's .po, compile the .mo files
+	$(BIN)/pybabel extract --project=Newswire --no-wrap --add-location=file --sort-by-file \
+		-k N_ -o $(LOCALES)/newswire.pot bot
+	$(BIN)/pybabel update --no-wrap --ignore-obsolete -i $(LOCALES)/newswire.pot -d $(LOCALES) -D newswire
+	$(BIN)/pybabel compile --statistics -d $(LOCALES) -D newswire
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,13 +1,13 @@
 """Fan-out benchmark: the product's outbox worker vs PTB's AIORateLimiter against the sandbox.
 
-Usage: python bench/fanout.py [--scenarios a,b,c,d,e,f] [--quick]
+Usage: python bench/fanout.py [--scenarios a,b,c,d,e,f,h] [--quick]
 
 Every scenario runs the sandbox (`python -m bot.sandbox`) and the worker
 (`python -m bot run --role worker`) as separate processes, on loopback only, and prints one
 line for ours and one for the baseline (PTB's AIORateLimiter(max_retries=3) on a bot made by
 ApplicationBuilder, sending the same rendered message to the same audience, against a fresh
 sandbox with the same limits). Figures come from the sandbox's counters (what Telegram would
-have accepted) and from the outbox table.
+have accepted) and from the outbox, read through the repository (`repo.outbox.counts`).
 
   a  30/s, 3,000 private chats, one post: rate ÷ 30, 429s
   b  paid broadcast (1000/s), 20,000 chats: msgs/s
@@ -16,6 +16,9 @@ have accepted) and from the outbox table.
   d  5,000 chats, kill -9 of the worker at 20%, 45% and 70% delivered: lost, duplicates
   e  10% random 5xx and 2% answers slower than the client timeout: delivered, overhead
   f  two workers on one PostgreSQL outbox, 3,000 chats at 30/s: combined rate, 429s
+  h  the (a) broadcast while 200 readers send commands (`newswire run`, role all, then bot +
+     worker): 429s, the readers' reply p50/p95 against the same readers with no broadcast
+     (earlier in the same run), the broadcast's rate
 
 --quick divides every audience by 10 (a smoke run).
 """
@@ -28,11 +31,10 @@ import contextlib
 import json
 import logging
 import os
-import pwd
+import random
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,6 +51,8 @@ import aiohttp
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bot.sandbox.client import ControlError, SandboxClient  # noqa: E402
+
 TOKEN = "123456:bench-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 FIRST_ID = 100_000
 TOPIC = "bench"
@@ -58,9 +62,27 @@ HOST = "127.0.0.1"
 THIS_FILE = str(Path(__file__).resolve())
 
 # Full sizes; --quick divides them by 10.
-SIZES = {"a": 3_000, "b": 20_000, "c": 1_000_000, "d": 5_000, "e": 3_000, "f": 3_000}
+SIZES = {"a": 3_000, "b": 20_000, "c": 1_000_000, "d": 5_000, "e": 3_000, "f": 3_000, "h": 3_000}
 C_FIRST_SENDS = 10_000
 SLOW_SECONDS = 6.0  # PTB's default read timeout is 5 s
+
+# (h): readers using the bot while the (a) broadcast goes out.
+H_READERS = 200
+H_FIRST_READER = 5_000_000  # outside every audience: their chats hold only their replies
+H_INTERVAL = 20.0  # mean seconds between one reader's commands: 200 readers, ~10 commands/s
+H_ALONE_SECONDS = 40.0  # the same readers with no broadcast, before it
+H_REPLY_TIMEOUT = 30.0  # a command not answered by then counts as unanswered
+H_SEED = 9
+H_ARCHIVE = 10  # older stories on a topic nobody follows: /latest and /search have content
+H_COMMANDS = (
+    "/help",
+    "/latest",
+    "/latest 5",
+    "/topics",
+    "/search night buses",
+    "/search council",
+    "/subscriptions",
+)
 
 
 def log(message: str) -> None:
@@ -102,6 +124,25 @@ def bench_article() -> Any:
         summary="Twelve new night bus routes will run until 4 a.m. from March.",
         url="https://example.com/news/night-buses",
     )
+
+
+def archive_articles() -> list[Any]:
+    """Older stories on a topic no reader follows (planning sends them to nobody)."""
+    from dataclasses import replace
+
+    base = bench_article()
+    return [
+        replace(
+            base,
+            id=f"bench-archive-{n:04d}",
+            title=f"Council notes, week {n}: {base.title.lower()}",
+            published=datetime(2025, 12, 1 + n, 8, 0, tzinfo=UTC),
+            tags=("archive",),
+            topics=("archive",),
+            url=f"https://example.com/news/archive-{n}",
+        )
+        for n in range(1, H_ARCHIVE + 1)
+    ]
 
 
 def rendered_message() -> tuple[str, Any]:
@@ -168,69 +209,57 @@ class Processes:
                 await self.stop(process, grace=10.0)
 
 
-class Sandbox:
-    """A sandbox process and its control API."""
+@dataclass
+class SandboxProcess:
+    """A `python -m bot.sandbox` child process; `control` is its typed control client."""
 
-    def __init__(self, procs: Processes, http: aiohttp.ClientSession) -> None:
-        self.procs = procs
-        self.http = http
-        self.process: asyncio.subprocess.Process | None = None
-        self.url = ""
+    process: asyncio.subprocess.Process
+    url: str
+    control: SandboxClient
 
     @property
     def api(self) -> str:
         return f"{self.url}bot"
 
-    async def start(self, *, global_rate: float = 30.0, seed: int = 1) -> None:
-        self.process = await self.procs.start(
-            sys.executable,
-            "-m",
-            "bot.sandbox",
-            "--host",
-            HOST,
-            "--port",
-            "0",
-            "--token",
-            TOKEN,
-            "--global-rate",
-            str(global_rate),
-            "--paid-rate",
-            "1000",
-            "--seed",
-            str(seed),
-        )
-        assert self.process.stdout is not None
-        line = await asyncio.wait_for(self.process.stdout.readline(), 30)
-        self.url = line.decode().strip()
-        if not self.url.startswith(f"http://{HOST}:"):
-            raise RuntimeError(f"sandbox did not start: {line!r}")
 
-    async def stop(self) -> None:
-        if self.process is not None:
-            await self.procs.stop(self.process)
-
-    async def get(self, path: str) -> Any:
-        async with self.http.get(f"{self.url}control/{path}") as response:
-            response.raise_for_status()
-            return await response.json()
-
-    async def post(self, path: str, body: Any) -> Any:
-        async with self.http.post(f"{self.url}control/{path}", json=body) as response:
-            response.raise_for_status()
-            return await response.json()
+async def start_sandbox(
+    procs: Processes, http: aiohttp.ClientSession, *, global_rate: float = 30.0, seed: int = 1
+) -> SandboxProcess:
+    process = await procs.start(
+        sys.executable,
+        "-m",
+        "bot.sandbox",
+        "--host",
+        HOST,
+        "--port",
+        "0",
+        "--token",
+        TOKEN,
+        "--global-rate",
+        str(global_rate),
+        "--paid-rate",
+        "1000",
+        "--seed",
+        str(seed),
+    )
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), 30)
+    url = line.decode().strip()
+    if not url.startswith(f"http://{HOST}:"):
+        raise RuntimeError(f"sandbox did not start: {line!r}")
+    return SandboxProcess(process, url, SandboxClient(url, http))
 
 
 @contextlib.asynccontextmanager
 async def sandbox_running(
     procs: Processes, http: aiohttp.ClientSession, audience: int, *, global_rate: float = 30.0
-) -> AsyncIterator[Sandbox]:
-    sandbox = Sandbox(procs, http)
-    await sandbox.start(global_rate=global_rate)
+) -> AsyncIterator[SandboxProcess]:
+    sandbox = await start_sandbox(procs, http, global_rate=global_rate)
     try:
-        await sandbox.post("users/bulk", {"first_id": FIRST_ID, "count": audience})
+        await sandbox.control.add_users_bulk(FIRST_ID, audience)
         yield sandbox
     finally:
-        await sandbox.stop()
+        await procs.stop(sandbox.process)
 
 
 async def wait_until(
@@ -247,42 +276,27 @@ async def wait_until(
 # ---------------------------------------------------------------- database
 
 
-async def seed_database(url: str, audience: int) -> float:
-    """Chats, topic subscriptions and the article; returns seconds taken."""
+async def seed_database(url: str, audience: int, *, articles: str = "bench") -> float:
+    """Readers subscribed to the bench topic (a subscriber-list import), and the articles.
+
+    `articles`: "bench" (the story to send) or "archive" (older stories nobody subscribed to).
+    """
+    from content.models import Subscription, SubscriptionKind, chat_id_of
     from content.storage import Repository
-    from content.storage.tables import chats, subscriptions
 
     started = time.monotonic()
     repo = Repository.open(url)
     try:
         await repo.migrate()
         now = datetime.now(UTC)
-        for start in range(0, audience, SEED_CHUNK):
-            ids = range(FIRST_ID + start, FIRST_ID + min(start + SEED_CHUNK, audience))
-            async with repo.engine.begin() as conn:
-                await conn.execute(
-                    chats.insert(),
-                    [
-                        {
-                            "chat_id": i,
-                            "first_name": None,
-                            "username": None,
-                            "active": True,
-                            "inactive_reason": None,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                        for i in ids
-                    ],
-                )
-                await conn.execute(
-                    subscriptions.insert(),
-                    [
-                        {"chat_id": i, "kind": "topic", "value": TOPIC, "created_at": now}
-                        for i in ids
-                    ],
-                )
-        await repo.articles.upsert(bench_article(), now=now)
+        rows = (
+            Subscription(chat_id_of(i), SubscriptionKind.TOPIC, TOPIC)
+            for i in range(FIRST_ID, FIRST_ID + audience)
+        )
+        await repo.readers.import_subscribers(rows, now=now, chunk=SEED_CHUNK)
+        chosen = [bench_article()] if articles == "bench" else archive_articles()
+        for article in chosen:
+            await repo.articles.upsert(article, now=now)
     finally:
         await repo.close()
     return time.monotonic() - started
@@ -354,7 +368,7 @@ class Outcome:
         return None if self.rate is None else self.rate / self.limit
 
 
-def worker_env(db_url: str, sandbox: Sandbox, *, rate: float, paid: bool) -> dict[str, str]:
+def worker_env(db_url: str, sandbox: SandboxProcess, *, rate: float, paid: bool) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
     env.update(
         TELEGRAM_BOT_TOKEN=TOKEN,
@@ -400,11 +414,11 @@ def log_tail(path: Path, lines: int = 15) -> str:
 
 
 async def collect(
-    sandbox: Sandbox, audience: int, *, since: float, limit: float, planned: int
+    sandbox: SandboxProcess, audience: int, *, since: float, limit: float, planned: int
 ) -> Outcome:
-    counters = await sandbox.get("counters")
-    stats = await sandbox.get(f"stats?since={since}")
-    received = await sandbox.get(f"received?first_id={FIRST_ID}&count={audience}")
+    counters = await sandbox.control.counters()
+    stats = await sandbox.control.stats(since)
+    received = await sandbox.control.received(FIRST_ID, audience)
     refused = {
         key: int(counters.get(key, 0)) for key in ("429", "403", "400", "5xx", "slow", "storm")
     }
@@ -423,7 +437,7 @@ async def collect(
 
 async def run_ours(
     procs: Processes,
-    sandbox: Sandbox,
+    sandbox: SandboxProcess,
     work: Path,
     *,
     audience: int,
@@ -453,7 +467,7 @@ async def run_ours(
     deadline = expected * 4 + 90
 
     async def progress() -> int:
-        return int((await sandbox.get("counters")).get("distinct_chats", 0))
+        return int((await sandbox.control.counters()).get("distinct_chats", 0))
 
     worker_peak = 0.0
     restarts = 0
@@ -487,7 +501,7 @@ async def run_ours(
         try:
             await wait_until(done, deadline=deadline, every=0.1, what="the fan-out to finish")
         except TimeoutError:
-            counters = await sandbox.get("counters")
+            counters = await sandbox.control.counters()
             log(f"timed out; sandbox counters {counters}\n{log_tail(logs[0])}")
             raise
         for process in running:
@@ -577,7 +591,7 @@ async def baseline_send(
 
 
 async def run_baseline(
-    sandbox: Sandbox, audience: int, *, paid: bool, limit: float, bots: int = 1
+    sandbox: SandboxProcess, audience: int, *, paid: bool, limit: float, bots: int = 1
 ) -> Outcome:
     ids = list(range(FIRST_ID, FIRST_ID + audience))
     since = time.monotonic()
@@ -628,6 +642,9 @@ class Context:
     root: Path
     baseline: bool = True  # --no-baseline: only our figures (for quick iterations)
     b_workers: tuple[int, ...] = (1, 2)
+    h_roles: tuple[str, ...] = ("all", "split")
+    h_interval: float = H_INTERVAL
+    h_alone: float = H_ALONE_SECONDS
 
     def size(self, key: str) -> int:
         return max(SIZES[key] // (10 if self.quick else 1), 10)
@@ -761,13 +778,13 @@ async def scenario_d(ctx: Context) -> None:
             mark = int(n * fraction)
 
             async def reached(mark: int = mark) -> bool:
-                counters = await sandbox.get("counters")
+                counters = await sandbox.control.counters()
                 return int(counters.get("distinct_chats", 0)) >= mark
 
             await wait_until(reached, deadline=n / 100 + 120, every=0.02, what="baseline")
             process.kill()
             await process.wait()
-            killed_at.append(int((await sandbox.get("counters")).get("distinct_chats", 0)))
+            killed_at.append(int((await sandbox.control.counters()).get("distinct_chats", 0)))
         base = await collect(sandbox, n, since=0.0, limit=1000, planned=n)
     line(
         "d",
@@ -782,7 +799,7 @@ async def scenario_e(ctx: Context) -> None:
     faults = {"error_rate": 0.10, "slow_rate": 0.02, "slow_seconds": SLOW_SECONDS, "seed": 11}
     ideal = n / 30
     async with sandbox_running(ctx.procs, ctx.http, n) as sandbox:
-        await sandbox.post("faults", faults)
+        await sandbox.control.set_faults(**faults)
         ours = await run_ours(ctx.procs, sandbox, ctx.workdir("e"), audience=n, rate=30, paid=False)
     overhead = ours.elapsed / ideal - 1
     ok = ours.lost == 0
@@ -794,7 +811,7 @@ async def scenario_e(ctx: Context) -> None:
         f" (overhead {overhead:+.0%}) [100% delivered: {verdict(ok)}]",
     )
     async with sandbox_running(ctx.procs, ctx.http, n) as sandbox:
-        await sandbox.post("faults", faults)
+        await sandbox.control.set_faults(**faults)
         base = await run_baseline(sandbox, n, paid=False, limit=30)
     line(
         "e",
@@ -808,88 +825,13 @@ async def scenario_e(ctx: Context) -> None:
 # -- PostgreSQL
 
 
-def find_pg_bin() -> Path | None:
-    for candidate in [Path("/usr/local/bin"), *sorted(Path("/usr/lib/postgresql").glob("*/bin"))]:
-        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
-            return candidate
-    return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def postgres_cluster() -> Any:
-    """A throwaway cluster on a loopback port; yields its asyncpg URL."""
-    pg_bin = find_pg_bin()
-    if pg_bin is None:
-        raise FileNotFoundError("no PostgreSQL binaries")
-    # Its own temp dir: the server's account must be able to reach it.
-    root = Path(tempfile.mkdtemp(prefix="newswire-pg-"))
-    data = root / "pgdata"
-    data.mkdir()
-    run_as: list[str] = []
-    if os.geteuid() == 0:
-        # initdb refuses to run as root: use the postgres account if there is one.
-        user = "postgres"
-        try:
-            pwd.getpwnam(user)
-        except KeyError:
-            user = "nobody"
-        shutil.chown(root, user)
-        shutil.chown(data, user)
-        run_as = ["runuser", "-u", user, "--"]
-    port = free_port()
-    try:
-        yield from _run_cluster(pg_bin, data, port, run_as)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _run_cluster(pg_bin: Path, data: Path, port: int, run_as: list[str]) -> Any:
-    subprocess.run(
-        [*run_as, str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        timeout=120,
-    )
-    options = f"-p {port} -k {data} -c listen_addresses={HOST} -c max_connections=100 -c fsync=off"
-    subprocess.run(
-        [*run_as, str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-w", "start"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        timeout=120,
-    )
-    try:
-        createdb = pg_bin / "createdb"
-        if not createdb.exists():
-            createdb = (pg_bin / "initdb").resolve().parent / "createdb"
-        subprocess.run(
-            [*run_as, str(createdb), "-h", HOST, "-p", str(port), "-U", "postgres", "bench"],
-            check=True,
-            timeout=60,
-        )
-        yield f"postgresql+asyncpg://postgres@{HOST}:{port}/bench"
-    finally:
-        subprocess.run(
-            [*run_as, str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-            check=False,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=120,
-        )
-
-
 async def scenario_f(ctx: Context) -> None:
     n = ctx.size("f")
     work = ctx.workdir("f")
+    from tests.support.pgcluster import throwaway_cluster
+
     try:
-        cluster = postgres_cluster()
+        cluster = throwaway_cluster()
         db_url = cluster.__enter__()
     except (FileNotFoundError, subprocess.CalledProcessError) as exc:
         line("f", "ours", f"skipped: no PostgreSQL ({exc})")
@@ -899,7 +841,7 @@ async def scenario_f(ctx: Context) -> None:
             ours = await run_ours(
                 ctx.procs, sandbox, work, audience=n, rate=30, paid=False, db_url=db_url, workers=2
             )
-            peak = (await sandbox.get("stats"))["peak_1s"]
+            peak = (await sandbox.control.stats())["peak_1s"]
     finally:
         cluster.__exit__(None, None, None)
     ok = (
@@ -918,7 +860,7 @@ async def scenario_f(ctx: Context) -> None:
         return
     async with sandbox_running(ctx.procs, ctx.http, n) as sandbox:
         base = await run_baseline(sandbox, n, paid=False, limit=30, bots=2)
-        peak = (await sandbox.get("stats"))["peak_1s"]
+        peak = (await sandbox.control.stats())["peak_1s"]
     line(
         "f",
         "baseline",
@@ -928,6 +870,206 @@ async def scenario_f(ctx: Context) -> None:
     )
 
 
+# -- (h) readers during a broadcast
+
+
+@dataclass
+class ReaderLoad:
+    """What the readers saw: one latency per answered command (seconds)."""
+
+    latencies: list[float] = field(default_factory=list)
+    unanswered: int = 0
+    errors: int = 0
+
+    @property
+    def sent(self) -> int:
+        return len(self.latencies) + self.unanswered + self.errors
+
+    def quantile(self, q: float) -> float | None:
+        if not self.latencies:
+            return None
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+    def describe(self, seconds: float) -> str:
+        def ms(q: float) -> str:
+            value = self.quantile(q)
+            return "n/a" if value is None else f"{value * 1000:.0f} ms"
+
+        extra = f", {self.errors} control errors" if self.errors else ""
+        return (
+            f"{self.sent:,} commands ({self.sent / seconds:.1f}/s), reply p50 {ms(0.5)},"
+            f" p95 {ms(0.95)}, max {ms(1.0)}, unanswered {self.unanswered}{extra}"
+        )
+
+
+async def ask(control: SandboxClient, reader: int, text: str) -> float | None:
+    """The reader sends `text`; seconds until the bot's first message back (None: no answer)."""
+    started = time.monotonic()
+    sent = await control.send(reader, text)
+    answer = await control.wait(reader, after=int(sent["message_id"]), seconds=H_REPLY_TIMEOUT)
+    if any(m["from_bot"] for m in answer["messages"]):
+        return time.monotonic() - started
+    return None
+
+
+async def reader_traffic(
+    control: SandboxClient, readers: range, *, interval: float, stop: asyncio.Event, seed: int
+) -> ReaderLoad:
+    """Each reader sends a command, reads the answer, pauses ~`interval` s; until `stop`."""
+    load = ReaderLoad()
+
+    async def one(reader: int) -> None:
+        rng = random.Random(seed * 1_000_003 + reader)
+        pause = rng.uniform(0, interval)  # readers start spread out, not all at once
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), pause)
+            if stop.is_set():
+                return
+            try:
+                latency = await ask(control, reader, rng.choice(H_COMMANDS))
+            except (aiohttp.ClientError, ControlError, TimeoutError):
+                load.errors += 1
+            else:
+                if latency is None:
+                    load.unanswered += 1
+                else:
+                    load.latencies.append(latency)
+            pause = rng.uniform(0.5, 1.5) * interval
+
+    await asyncio.gather(*(one(reader) for reader in readers))
+    return load
+
+
+def product_env(db_url: str, sandbox: SandboxProcess, content_dir: Path) -> dict[str, str]:
+    """`newswire run` against the sandbox process, with an empty content folder."""
+    env = worker_env(db_url, sandbox, rate=30, paid=False)
+    env.update(CONTENT_DIR=str(content_dir), SCAN_INTERVAL="1", ADMIN_IDS="")
+    return env
+
+
+async def start_product(
+    procs: Processes, env: dict[str, str], roles: str, work: Path
+) -> list[tuple[asyncio.subprocess.Process, Path]]:
+    """roles "all": one `run --role all`; "split": `--role bot` plus `--role worker`."""
+    started = []
+    for role in ("all",) if roles == "all" else ("bot", "worker"):
+        log_path = work / f"{role}.log"
+        process = await procs.start(
+            sys.executable, "-m", "bot", "run", "--role", role, env=env, log_path=log_path
+        )
+        started.append((process, log_path))
+    return started
+
+
+async def run_h(ctx: Context, roles: str) -> None:
+    n = ctx.size("h")
+    readers = range(H_FIRST_READER, H_FIRST_READER + max(H_READERS // (10 if ctx.quick else 1), 5))
+    alone_seconds = ctx.h_alone
+    work = ctx.workdir(f"h-{roles}")
+    content_dir = work / "content"
+    content_dir.mkdir()
+    db_url = f"sqlite+aiosqlite:///{work / 'outbox.db'}"
+    async with sandbox_running(ctx.procs, ctx.http, n) as sandbox:
+        control = sandbox.control
+        for reader in readers:
+            await control.add_user(reader, f"Reader {reader}")
+        seeded = await run_helper(ctx.procs, "seed", db_url, str(n), "archive", within=600)
+        log(f"seeded {n:,} subscribers and {H_ARCHIVE} older stories in {seeded['seconds']:.1f}s")
+        product = await start_product(
+            ctx.procs, product_env(db_url, sandbox, content_dir), roles, work
+        )
+
+        def check_alive() -> None:
+            for process, log_path in product:
+                if process.returncode is not None:
+                    raise RuntimeError(
+                        f"newswire exited with {process.returncode}:\n{log_tail(log_path)}"
+                    )
+
+        try:
+            # Ready when a reader gets an answer.
+            end = time.monotonic() + 60
+            while await ask(control, readers[0], "/help") is None:
+                check_alive()
+                if time.monotonic() > end:
+                    raise TimeoutError("newswire did not answer /help within 60s")
+            log(f"{roles}: {len(readers)} readers alone for {alone_seconds:.0f}s")
+            stop = asyncio.Event()
+            traffic = asyncio.create_task(
+                reader_traffic(control, readers, interval=ctx.h_interval, stop=stop, seed=H_SEED)
+            )
+            await asyncio.sleep(alone_seconds)
+            stop.set()
+            alone = await traffic
+            check_alive()
+
+            log(f"{roles}: the story is published; readers go on during the broadcast")
+            stop = asyncio.Event()
+            traffic = asyncio.create_task(
+                reader_traffic(
+                    control, readers, interval=ctx.h_interval, stop=stop, seed=H_SEED + 1
+                )
+            )
+            published = time.monotonic()
+            await publish(db_url)
+            first_seen: float | None = None
+            deadline = published + n / 30 * 4 + 90
+            while True:
+                check_alive()
+                got = int((await control.received(FIRST_ID, n))["received"])
+                now = time.monotonic()
+                if got and first_seen is None:
+                    first_seen = now
+                if got >= n:
+                    break
+                if now > deadline:
+                    raise TimeoutError(f"broadcast stuck at {got:,}/{n:,}")
+                await asyncio.sleep(0.1)
+            done = time.monotonic()
+            stop.set()
+            busy = await traffic
+        finally:
+            for process, _ in product:
+                await ctx.procs.stop(process)
+        assert first_seen is not None
+        counters = await control.counters()
+        stats = await control.stats(first_seen)
+        received = await control.received(FIRST_ID, n)
+    broadcast_seconds = done - first_seen
+    broadcast_rate = (n - 1) / broadcast_seconds if broadcast_seconds > 0 else 0.0
+    refused = int(counters.get("429", 0))
+    lost = n - int(received["received"])
+    ok = refused == 0 and lost == 0 and busy.unanswered == 0 and alone.unanswered == 0
+    label = "all" if roles == "all" else "bot+worker"
+    line(
+        "h",
+        f"ours {label}",
+        f"broadcast {broadcast_rate:.1f} msg/s ({n:,} in {broadcast_seconds:.1f}s, lost {lost},"
+        f" duplicates {received['more_than_once']}) while {len(readers)} readers sent"
+        f" {busy.describe(done - published)}; alone: {alone.describe(alone_seconds)};"
+        f" all sends {stats['rate'] or 0:.1f} msg/s, busiest second {stats['peak_1s']},"
+        f" 429s {refused} [0×429, 0 lost, 0 unanswered: {verdict(ok)}]",
+    )
+
+
+async def publish(db_url: str) -> None:
+    """The bench story arrives (as a scan would store it); the product plans and sends it."""
+    from content.storage import Repository
+
+    repo = Repository.open(db_url)
+    try:
+        await repo.articles.upsert(bench_article(), now=datetime.now(UTC))
+    finally:
+        await repo.close()
+
+
+async def scenario_h(ctx: Context) -> None:
+    for roles in ctx.h_roles:
+        await run_h(ctx, roles)
+
+
 SCENARIOS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "a": scenario_a,
     "b": scenario_b,
@@ -935,18 +1077,18 @@ SCENARIOS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "d": scenario_d,
     "e": scenario_e,
     "f": scenario_f,
+    "h": scenario_h,
 }
 
 
-async def main_async(
-    scenarios: list[str], quick: bool, *, baseline: bool = True, b_workers: tuple[int, ...] = (1, 2)
-) -> int:
+async def main_async(scenarios: list[str], quick: bool, **options: Any) -> int:
+    """Run the scenarios in order; `options` are Context fields (baseline, b_workers, h_...)."""
     procs = Processes()
     root = Path(tempfile.mkdtemp(prefix="newswire-fanout-"))
     failures = 0
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
-            ctx = Context(procs, http, quick, root, baseline=baseline, b_workers=b_workers)
+            ctx = Context(procs, http, quick, root, **options)
             for key in scenarios:
                 log(f"scenario {key}")
                 try:
@@ -971,22 +1113,21 @@ async def main_async(
 async def helper(args: list[str]) -> dict[str, Any]:
     job = args[0]
     if job == "seed":
-        return {"seconds": await seed_database(args[1], int(args[2]))}
+        articles = args[3] if len(args) > 3 else "bench"
+        return {"seconds": await seed_database(args[1], int(args[2]), articles=articles)}
     if job == "plan":
         return await plan(args[1])
     if job == "baseline-c":
         # What a bot without an outbox does: read the whole audience, then send.
-        from sqlalchemy import select
-
         from content.storage import Repository
-        from content.storage.tables import subscriptions
+        from content.storage.readers import matching_reader_ids
 
         db_url, api, first = args[1], args[2], int(args[3])
         repo = Repository.open(db_url)
         try:
             async with repo.engine.connect() as conn:
-                audience = list(
-                    (await conn.scalars(select(subscriptions.c.chat_id).order_by("chat_id"))).all()
+                audience = await matching_reader_ids(
+                    conn, topics=[TOPIC], keywords=[], after=None, limit=SIZES["c"] * 2
                 )
         finally:
             await repo.close()
@@ -1008,12 +1149,27 @@ def main() -> int:
         print(json.dumps(result), flush=True)
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenarios", default="a,b,c,d,e,f")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--quick", action="store_true", help="audiences ÷ 10 (smoke run)")
     parser.add_argument(
         "--no-baseline", action="store_true", help="(b), (f): skip the AIORateLimiter run"
     )
     parser.add_argument("--b-workers", default="1,2", help="(b): worker counts to run")
+    parser.add_argument(
+        "--h-roles", default="all,split", help="(h): all (one process), split (bot + worker)"
+    )
+    parser.add_argument(
+        "--h-interval",
+        type=float,
+        default=H_INTERVAL,
+        help="(h): mean seconds between one reader's commands",
+    )
+    parser.add_argument(
+        "--h-alone",
+        type=float,
+        default=None,
+        help=f"(h): seconds of readers alone (default {H_ALONE_SECONDS:.0f}, --quick 15)",
+    )
     args = parser.parse_args()
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in SCENARIOS]
@@ -1024,10 +1180,17 @@ def main() -> int:
         f" {os.cpu_count()} CPUs, {'quick' if args.quick else 'full'} sizes",
         flush=True,
     )
-    b_workers = tuple(int(w) for w in args.b_workers.split(",") if w.strip())
-    return asyncio.run(
-        main_async(chosen, args.quick, baseline=not args.no_baseline, b_workers=b_workers)
-    )
+    h_roles = tuple(r.strip() for r in args.h_roles.split(",") if r.strip())
+    if not set(h_roles) <= {"all", "split"}:
+        parser.error("--h-roles takes all and/or split")
+    options = {
+        "baseline": not args.no_baseline,
+        "b_workers": tuple(int(w) for w in args.b_workers.split(",") if w.strip()),
+        "h_roles": h_roles,
+        "h_interval": args.h_interval,
+        "h_alone": args.h_alone or (15.0 if args.quick else H_ALONE_SECONDS),
+    }
+    return asyncio.run(main_async(chosen, args.quick, **options))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,9 @@ def _secrets(settings: Settings) -> list[str]:
         secrets += [token, token.split(":", 1)[-1]]
     if settings.summarizer_api_key is not None:
         secrets.append(settings.summarizer_api_key.get_secret_value())
+    for pushed in (settings.push_secret, settings.ghost_webhook_secret):
+        if pushed is not None:
+            secrets.append(pushed.get_secret_value())
     password = urlsplit(settings.database_url).password
     if password:
         secrets.append(password)
@@ -145,8 +148,9 @@ def _start_up_failure(exc: BaseException, settings: Settings) -> str | None:
     from telegram.error import InvalidToken, NetworkError, TelegramError
 
     from bot.bot_lock import AnotherBotRunning
+    from bot.web import WebServerError
 
-    if isinstance(exc, AnotherBotRunning):
+    if isinstance(exc, AnotherBotRunning | WebServerError):
         return str(exc)
     if isinstance(exc, InvalidToken):
         return (
@@ -262,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot import feed_cli
 
     feed_cli.add_parser(sub)
+    from bot import sources_cli
+
+    sources_cli.add_parser(sub)
     return parser
 
 

@@ -8,6 +8,7 @@ import enum
 import logging
 from dataclasses import dataclass
 
+from pydantic import SecretStr
 from telegram import BotCommand, Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
@@ -21,9 +22,13 @@ from bot.delivery.supervise import supervise
 from bot.delivery.transport import AiohttpRequest, DeliveryBot
 from bot.delivery.worker import DeliveryWorker, WorkerConfig
 from bot.handlers import all_handlers
-from bot.jobs import scan_job
+from bot.jobs import poll_job, release_job, scan_job
 from bot.notify import AdminNotifier
+from bot.web import WebServer, web_server
+from content.fetching import Fetcher, default_user_agent
+from content.ingest import FullText
 from content.models import Article, DeliveryKind
+from content.sources.polling import PollConfig, register_sources
 from content.storage import Repository
 from content.summarizing import ExtractiveSummarizer, OpenAISummarizer, Summarizer
 
@@ -31,6 +36,7 @@ log = logging.getLogger(__name__)
 
 SANDBOX_TOKEN = "123456:sandbox-token-not-a-secret-000000000"
 SANDBOX_DEMO_CHANNEL = "@newswire_demo"
+RELEASE_INTERVAL = 20.0  # seconds between looks for digests and quiet hours that ended
 
 
 def build_summarizer(settings: Settings) -> Summarizer:
@@ -46,6 +52,10 @@ def build_summarizer(settings: Settings) -> Summarizer:
             fallback=extractive,
         )
     return extractive
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 class Role(enum.Enum):
@@ -106,12 +116,21 @@ class Newswire:
             admin_ids=frozenset(settings.admin_ids),
             content_dir=settings.content_dir,
             clock=utc_now,
+            site_domains=tuple(settings.site_domains),
+            feed_interval=settings.feed_interval,
+            configured_sources=tuple(settings.sources),
+        )
+        # One HTTP client for feeds, article pages and readers' links (closed at stop).
+        self.services.fetcher = Fetcher(
+            allow_private=settings.private_urls_allowed,
+            user_agent=default_user_agent(settings.user_agent_contact),
         )
         self.application: NewswireApp = self._build_application()
         self._worker_task: asyncio.Task[None] | None = None
         self._send_bot: DeliveryBot | None = None
         self.worker: DeliveryWorker | None = None
         self.bot_lock = BotLock(self.repo, utc_now)
+        self.web: WebServer | None = None
 
     def _build_application(self) -> NewswireApp:
         application = (
@@ -148,7 +167,13 @@ class Newswire:
         notifier = AdminNotifier(app.bot, self.settings.admin_ids)
         self.services.notifier = notifier
         if self.role.polls:
-            await app.bot.set_my_commands([BotCommand(c, d) for c, d in commands.menu()])
+            # After the token is checked, before polling: a taken port stops start-up early.
+            await self._start_web()  # raises WebServerError
+            # One menu per language (Telegram shows the one matching the reader's app language).
+            for language, menu in commands.menus():
+                await app.bot.set_my_commands(
+                    [BotCommand(c, d) for c, d in menu], language_code=language
+                )
             await app.start()
             assert app.updater is not None and app.job_queue is not None
             await app.updater.start_polling(poll_interval=0.0, timeout=10)
@@ -160,6 +185,15 @@ class Newswire:
                 # A late tick is still worth running; two at once never are.
                 job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1},
             )
+            # Digests and the ends of quiet hours: due times are whole minutes.
+            app.job_queue.run_repeating(
+                release_job,
+                interval=RELEASE_INTERVAL,
+                first=1.0,
+                name="release",
+                job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1},
+            )
+            await self._start_polling_sources()
         if self.role.sends:
             # The worker sends through its own bot with a lighter transport (see transport.py).
             self._send_bot = DeliveryBot(
@@ -193,8 +227,41 @@ class Newswire:
             )
         log.info("bot @%s is running (role %s)", app.bot.username, self.role.value)
 
+    async def _start_polling_sources(self) -> None:
+        """Register SOURCES (idempotent) and tick the poll job; each source keeps its own time."""
+        settings = self.settings
+        await register_sources(
+            self.repo, settings.sources, now=self.services.clock(), interval=settings.feed_interval
+        )
+        assert self.application.job_queue is not None
+        self.application.job_queue.run_repeating(
+            poll_job,
+            # The tick only looks for due sources: cheap, so at most every few seconds.
+            interval=min(settings.feed_interval, settings.scan_interval, 5.0),
+            first=0.2,
+            name="poll",
+            data=PollConfig(
+                interval=settings.feed_interval, full_text=FullText(settings.full_text)
+            ),
+            job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1},
+        )
+
+    async def _start_web(self) -> None:
+        """Newswire's own web server (CMS pushes), in the process that polls."""
+        settings = self.settings
+        self.web = web_server(
+            self.services,
+            host=settings.http_host,
+            port=settings.http_port,
+            push_secret=_secret(settings.push_secret),
+            ghost_secret=_secret(settings.ghost_webhook_secret),
+        )
+        await self.web.start()
+
     async def stop(self) -> None:
         app = self.application
+        if self.web is not None:
+            await self.web.stop()  # no new pushes while the rest stops
         if self.worker is not None and self._worker_task is not None:
             self.worker.stop()
             try:
@@ -209,5 +276,7 @@ class Newswire:
         await app.shutdown()
         if self._send_bot is not None:
             await self._send_bot.shutdown()
+        if self.services.fetcher is not None:
+            await self.services.fetcher.close()
         await self.bot_lock.release()
         await self.repo.close()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Self
 
 from content.models import ARTICLE_ID_PATTERN
+from content.preferences import LANGUAGES
 
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit on callback_data
 
@@ -142,6 +143,107 @@ class NoOp(Button):
     SHAPE: ClassVar[re.Pattern[str]] = re.compile("noop")
 
 
+_HHMM = r"(?:[01][0-9]|2[0-3])[0-5][0-9]"  # a time of day without the colon: "0730"
+
+
+@dataclass(frozen=True, slots=True)
+class SetDigest(Button):
+    """Under /settings: instant ("off"), hourly, or daily at `at` ("0700"; "" otherwise)."""
+
+    PREFIX: ClassVar[str] = "cd"
+    SHAPE: ClassVar[re.Pattern[str]] = re.compile(rf"cd:(off|hourly|daily):({_HHMM})?")
+    mode: str
+    at: str = ""
+
+    def parts(self) -> tuple[str | int, ...]:
+        return (self.mode, self.at)
+
+    @classmethod
+    def _from_fields(cls, fields: tuple[str, ...]) -> Self:
+        return cls(fields[0], fields[1] or "")
+
+
+@dataclass(frozen=True, slots=True)
+class SetQuiet(Button):
+    """Under /settings: quiet hours from `start` to `end` ("2200", "0700"), or off (both "")."""
+
+    PREFIX: ClassVar[str] = "cq"
+    SHAPE: ClassVar[re.Pattern[str]] = re.compile(rf"cq:(?:({_HHMM})-({_HHMM})|off)")
+    start: str = ""
+    end: str = ""
+
+    def parts(self) -> tuple[str | int, ...]:
+        return (f"{self.start}-{self.end}",) if self.start else ("off",)
+
+    @classmethod
+    def _from_fields(cls, fields: tuple[str, ...]) -> Self:
+        return cls(fields[0] or "", fields[1] or "")
+
+
+@dataclass(frozen=True, slots=True)
+class SetBreaking(Button):
+    """Under /settings: whether stories tagged breaking go through quiet hours."""
+
+    PREFIX: ClassVar[str] = "cb"
+    SHAPE: ClassVar[re.Pattern[str]] = re.compile("cb:([01])")
+    on: bool
+
+    def parts(self) -> tuple[str | int, ...]:
+        return (int(self.on),)
+
+    @classmethod
+    def _from_fields(cls, fields: tuple[str, ...]) -> Self:
+        return cls(fields[0] == "1")
+
+
+@dataclass(frozen=True, slots=True)
+class SetLanguage(Button):
+    """Under /settings: the reader's language (one of content.preferences.LANGUAGES)."""
+
+    PREFIX: ClassVar[str] = "cl"
+    SHAPE: ClassVar[re.Pattern[str]] = re.compile(f"cl:({'|'.join(LANGUAGES)})")
+    language: str
+
+    def parts(self) -> tuple[str | int, ...]:
+        return (self.language,)
+
+
+@dataclass(frozen=True, slots=True)
+class ToggleTopic(Button):
+    """Under the welcome: follow this topic, or stop following it (the ✓ shows which)."""
+
+    PREFIX: ClassVar[str] = "ct"
+    SHAPE: ClassVar[re.Pattern[str]] = _shape("ct", _VALUE)
+    topic: str
+
+    def parts(self) -> tuple[str | int, ...]:
+        return (self.topic,)
+
+
+@dataclass(frozen=True, slots=True)
+class OnboardingDone(Button):
+    """Under the welcome: the reader has picked their topics."""
+
+    PREFIX: ClassVar[str] = "cx"
+    SHAPE: ClassVar[re.Pattern[str]] = re.compile("cx")
+
+
+@dataclass(frozen=True, slots=True)
+class DigestMore(Button):
+    """Under a digest: list the stories behind its "and N more" (`digest`: its delivery id)."""
+
+    PREFIX: ClassVar[str] = "dm"
+    SHAPE: ClassVar[re.Pattern[str]] = re.compile("dm:([1-9][0-9]{0,17})")
+    digest: int
+
+    def parts(self) -> tuple[str | int, ...]:
+        return (self.digest,)
+
+    @classmethod
+    def _from_fields(cls, fields: tuple[str, ...]) -> Self:
+        return cls(int(fields[0]))
+
+
 ALL_BUTTONS: tuple[type[Button], ...] = (
     OpenArticle,
     ArticlePage,
@@ -149,4 +251,11 @@ ALL_BUTTONS: tuple[type[Button], ...] = (
     SubscribeTopic,
     Unsubscribe,
     NoOp,
+    SetDigest,
+    SetQuiet,
+    SetBreaking,
+    SetLanguage,
+    ToggleTopic,
+    OnboardingDone,
+    DigestMore,
 )

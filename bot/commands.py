@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from bot.rendering.i18n import N_, _
+from bot.rendering.i18n import ENGLISH, N_, _, translations_for, using
+from content.preferences import LANGUAGES
 
 if TYPE_CHECKING:
     from telegram import Update
@@ -40,7 +41,8 @@ class Command:
 def registry() -> tuple[Command, ...]:
     """Every command, in /help order."""
     # Imported here: handler modules render /help and the welcome from this registry.
-    from bot.handlers import admin, articles, search, start, subscriptions
+    from bot.handlers import admin, articles, search, sources, start, subscriptions
+    from bot.handlers import settings as prefs
 
     return (
         Command("start", start.start),
@@ -98,6 +100,61 @@ def registry() -> tuple[Command, ...]:
             help=N_("what you follow"),
         ),
         Command(
+            "settings",
+            prefs.show_settings,
+            menu=N_("Delivery, quiet hours, language, time zone"),
+            help=N_("when and how news reaches you, with buttons to change it"),
+            welcome=N_("when and how news reaches you"),
+        ),
+        Command(
+            "digest",
+            prefs.digest,
+            menu=N_("Instant, hourly or a daily digest"),
+            help=N_("off (each story as published), hourly, or daily at a time"),
+            args=N_("off | hourly | daily HH:MM"),
+            menu_last=True,
+        ),
+        Command(
+            "quiet",
+            prefs.quiet,
+            menu=N_("Quiet hours"),
+            help=N_("hold messages during these hours, then send them as one"),
+            args=N_("HH:MM-HH:MM | off"),
+            menu_last=True,
+        ),
+        Command(
+            "timezone",
+            prefs.timezone,
+            menu=N_("Your time zone"),
+            help=N_("a city, a zone like Asia/Singapore, or UTC+8"),
+            args=N_("zone"),
+            menu_last=True,
+        ),
+        Command(
+            "language",
+            prefs.language,
+            menu=N_("Language: en, zh, ms, ta"),
+            help=N_("English, 中文, Bahasa Melayu or தமிழ்"),
+            args=N_("en | zh | ms | ta"),
+            menu_last=True,
+        ),
+        Command(
+            "mute",
+            prefs.mute,
+            menu=N_("Never get stories about a word or topic"),
+            help=N_("leave out every story that mentions it (alone: your mutes)"),
+            args=N_("word or topic"),
+            menu_last=True,
+        ),
+        Command(
+            "unmute",
+            prefs.unmute,
+            menu=N_("Undo a mute"),
+            help=N_("get stories that mention it again"),
+            args=N_("word or topic"),
+            menu_last=True,
+        ),
+        Command(
             "help",
             start.help_command,
             menu=N_("What I can do"),
@@ -106,6 +163,9 @@ def registry() -> tuple[Command, ...]:
         ),
         Command("stats", admin.stats, admin_only=True),
         Command("retry", admin.retry, admin_only=True),
+        Command("sources", sources.list_sources, admin_only=True),
+        Command("addsource", sources.addsource, admin_only=True),
+        Command("removesource", sources.removesource, admin_only=True),
     )
 
 
@@ -119,3 +179,13 @@ def menu() -> list[tuple[str, str]]:
     shown = [c for c in reader_commands() if c.menu]
     ordered = [c for c in shown if not c.menu_last] + [c for c in shown if c.menu_last]
     return [(c.name, _(c.menu or "")) for c in ordered]
+
+
+def menus() -> list[tuple[str | None, list[tuple[str, str]]]]:
+    """The menu per `language_code` for setMyCommands: None (English, for everyone else) first."""
+    with using(ENGLISH):
+        result: list[tuple[str | None, list[tuple[str, str]]]] = [(None, menu())]
+    for language in LANGUAGES:
+        with using(translations_for(language)):
+            result.append((language, menu()))
+    return result

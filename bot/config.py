@@ -47,6 +47,58 @@ class Settings(BaseSettings):
     summarizer_url: str | None = None
     summarizer_model: str | None = None
     summarizer_api_key: SecretStr | None = None
+    # Newswire's own web server (bot/web/): CMS pushes; 0 picks a free port (tests).
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    # Unset: the push routes answer 404. Ghost signs with its own per-webhook secret.
+    push_secret: SecretStr | None = None
+    ghost_webhook_secret: SecretStr | None = None
+    # Feeds and WordPress sites polled for stories: a feed URL, a page whose feed is found by
+    # autodiscovery, or wordpress:https://site; comma-separated.
+    sources: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    feed_interval: float = Field(default=300.0, gt=0, le=86400)
+    full_text: Literal["auto", "always", "never"] = "auto"
+    # None: allowed only in sandbox mode (no token), where feeds are served locally.
+    allow_private_urls: bool | None = None
+    site_domains: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # A URL or address appended to the User-Agent so site owners can reach the operator.
+    user_agent_contact: str | None = None
+
+    @field_validator("push_secret", "ghost_webhook_secret", mode="before")
+    @classmethod
+    def _optional_secret(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _sources(cls, value: object) -> object:
+        from content.sources.polling import SourceSpecError, parse_spec
+
+        value = _split_csv(value)
+        if isinstance(value, list):
+            for item in value:
+                try:
+                    parse_spec(str(item))
+                except SourceSpecError as exc:
+                    raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("site_domains", mode="before")
+    @classmethod
+    def _domains(cls, value: object) -> object:
+        value = _split_csv(value)
+        if isinstance(value, list):
+            return [str(item).lower().removeprefix("www.") for item in value]
+        return value
+
+    @field_validator("user_agent_contact", mode="before")
+    @classmethod
+    def _contact(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -130,6 +182,11 @@ class Settings(BaseSettings):
     def sandbox(self) -> bool:
         """No token: run against the built-in sandbox."""
         return self.telegram_bot_token is None
+
+    @property
+    def private_urls_allowed(self) -> bool:
+        """Whether fetching may reach loopback/private addresses (ALLOW_PRIVATE_URLS)."""
+        return self.sandbox if self.allow_private_urls is None else self.allow_private_urls
 
 
 class SettingsError(Exception):

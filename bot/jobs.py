@@ -6,7 +6,8 @@ import logging
 
 from bot.context import NewswireContext, Services
 from bot.notify import AdminNotifier
-from content.pipeline import plan_due, scan_folder
+from content.pipeline import plan_due, release_due, scan_folder
+from content.sources.polling import PollConfig, poll_due
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,9 @@ async def scan_and_plan(services: Services, notifier: AdminNotifier | None = Non
         log.info("articles: %d new, %d updated", len(report.new), len(report.updated))
     if report.edits:
         log.info("%d sent channel posts queued to be edited", report.edits)
-    plan = await plan_due(services.repo, channels=services.channels, now=now)
+    plan = await plan_due(
+        services.repo, channels=services.channels, now=now, default_zone=services.zone
+    )
     for article in plan.articles:
         log.info("publishing %s “%s”", article.id, article.title)
     if plan.deliveries or report.edits:
@@ -54,3 +57,78 @@ async def scan_and_plan(services: Services, notifier: AdminNotifier | None = Non
 async def scan_job(context: NewswireContext) -> None:
     """JobQueue entry point: the folder watch."""
     await scan_and_plan(context.services, context.services.notifier)
+
+
+async def poll_and_plan(
+    services: Services, config: PollConfig, notifier: AdminNotifier | None = None
+) -> int:
+    """Poll the feeds and sites that are due, then queue what became due; deliveries planned."""
+    now = services.clock()
+    fetcher = services.fetcher
+    if fetcher is None:
+        return 0
+    report = await poll_due(
+        services.repo,
+        fetcher,
+        now=now,
+        summarizer=services.summarizer,
+        default_tz=services.zone,
+        config=config,
+    )
+    for change in report.status_changes:
+        # Once per change (the poller remembers), not at every poll.
+        if change.available:
+            log.info("source %s is back", change.source)
+            text = f"Source {change.source} is working again."
+        else:
+            log.warning("source %s %s", change.source, change.reason)
+            text = f"Source {change.source} {change.reason}"
+        if notifier is not None:
+            await notifier.send(text)
+    for error in report.errors:
+        # Reported once per version of the item (the item map remembers).
+        log.warning("skipped %s: %s", error.source, error.reason)
+        if notifier is not None:
+            await notifier.send(f"Skipped {error.source}: {error.reason}")
+    if report.new or report.updated:
+        log.info("source items: %d new, %d updated", len(report.new), len(report.updated))
+    if report.withdrawn:
+        log.info("%d stories withdrawn by their source", len(report.withdrawn))
+    plan = await plan_due(
+        services.repo, channels=services.channels, now=now, default_zone=services.zone
+    )
+    for article in plan.articles:
+        log.info("publishing %s “%s”", article.id, article.title)
+    if plan.deliveries or report.edits:
+        services.outbox_wakeup.set()
+    services.poll_count += 1
+    return plan.deliveries
+
+
+async def poll_job(context: NewswireContext) -> None:
+    """JobQueue entry point: the feeds and sites (`job.data` is the PollConfig)."""
+    job = context.job
+    config = job.data if job is not None and isinstance(job.data, PollConfig) else PollConfig()
+    try:
+        await poll_and_plan(context.services, config, context.services.notifier)
+    except Exception:
+        # The database being away or a bug: logged, and the next tick tries again.
+        log.exception("polling the sources failed")
+
+
+async def release_held(services: Services) -> int:
+    """Queue the digests and "While you were away" messages that fell due; returns how many."""
+    queued = await release_due(services.repo, now=services.clock())
+    if queued:
+        log.info("%d digests queued", queued)
+        services.outbox_wakeup.set()
+    return queued
+
+
+async def release_job(context: NewswireContext) -> None:
+    """JobQueue entry point: digests and the ends of quiet hours."""
+    try:
+        await release_held(context.services)
+    except Exception:
+        # The database being away or a bug: logged, and the next tick tries again.
+        log.exception("releasing held stories failed")

@@ -104,6 +104,7 @@ class Subscription:
     chat_id: ChatId
     kind: SubscriptionKind
     value: str  # topic slug or lower-cased keyword
+    excludes: tuple[str, ...] = ()  # words, phrases or topics left out ("ukraine -sports")
 
 
 class DeliveryState(enum.Enum):
@@ -112,11 +113,17 @@ class DeliveryState(enum.Enum):
     SENT = "sent"
     FAILED = "failed"  # a try failed; it will be retried at next_attempt_at
     DEAD = "dead"  # given up, with a reason
+    # Not sent alone: waiting for the reader's digest or the end of their quiet hours ...
+    HELD = "held"
+    # ... then gone out inside one digest delivery (`bundle` names it).
+    BUNDLED = "bundled"
 
 
 class DeliveryKind(enum.Enum):
     CHANNEL = "channel"
     READER = "reader"
+    DIGEST = "digest"  # one message bundling a reader's held stories (their digest)
+    AWAY = "away"  # the same, when quiet hours end ("While you were away")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +175,4 @@ class IngestReport:
     unchanged: int = 0
     errors: list[ArticleParseError] = field(default_factory=list)
     status_changes: list[SourceStatus] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)  # stories a source took back

@@ -7,15 +7,17 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from functools import partial
 from pathlib import Path
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from content.digests import hold_until, release_kind
 from content.matching import KeywordIndex, match_all
 from content.models import Article, ArticleParseError, IngestReport, SourceStatus, headline_id
 from content.parsing import parse_bytes
+from content.preferences import ReaderSettings, zone_of
 from content.sources.folder import FolderItem, look
 from content.storage import Repository, SourceFileState, UpsertOutcome
 from content.summarizing import Summarizer, fit_summary
@@ -179,18 +181,36 @@ async def _ingest(
     stored = await _stored_version(repo, previous, article)
     if stored is not None:
         article = replace(article, id=stored.id)
+    await store_version(repo, article, stored, report, now=now, archive=first_run)
+    return article.id
+
+
+async def store_version(
+    repo: Repository,
+    article: Article,
+    stored: Article | None,
+    report: IngestReport,
+    *,
+    now: datetime,
+    archive: bool,
+) -> UpsertOutcome:
+    """Store an enriched article (a new version of `stored`, if any); edit posts it changed.
+
+    New and `archive`: imported as the archive (readable, never posted) unless embargoed.
+    Every source stores through here: the folder and `content.ingest`.
+    """
     outcome = await repo.articles.upsert(article, now=now)
     if outcome is UpsertOutcome.NEW:
         report.new.append(article.id)
-        if first_run and not is_embargoed(article, now=now):
+        if archive and not is_embargoed(article, now=now):
             await repo.articles.mark_archived(article.id, now=now)
     elif outcome is UpsertOutcome.UPDATED:
         report.updated.append(article.id)
-        if stored is not None and _post_of(stored) != _post_of(article):
+        if stored is not None and post_of(stored) != post_of(article):
             report.edits += await repo.outbox.requeue_channel_edits(article.id, now=now)
     else:
         report.unchanged += 1
-    return article.id
+    return outcome
 
 
 def _as_file_error(path: Path, exc: Exception) -> ArticleParseError:
@@ -240,13 +260,19 @@ async def _stored_version(
     return None
 
 
-def _post_of(article: Article) -> tuple[object, ...]:
+def post_of(article: Article) -> tuple[object, ...]:
     """What a channel post shows: when this changes, sent posts are edited."""
     return (article.title, article.summary, article.topics, article.url, article.image)
 
 
-async def plan_due(repo: Repository, *, channels: Sequence[str], now: datetime) -> PlanReport:
-    """Queue every due, unplanned article for the channels and its matching readers."""
+async def plan_due(
+    repo: Repository, *, channels: Sequence[str], now: datetime, default_zone: tzinfo = UTC
+) -> PlanReport:
+    """Queue every due, unplanned article for the channels and its matching readers.
+
+    Readers' mutes and exclusions leave them out; digests and quiet hours hold their rows
+    (`default_zone`: the zone of readers who chose none).
+    """
     due = await repo.articles.due_for_planning(now=now)
     if not due:
         return PlanReport((), 0)
@@ -254,13 +280,33 @@ async def plan_due(repo: Repository, *, channels: Sequence[str], now: datetime) 
     # One pass over each story, off the event loop: readers may hold many thousand keywords.
     index = await asyncio.to_thread(KeywordIndex, keywords)
     matches = await asyncio.to_thread(match_all, index, due)
+    # Mutes and exclusions are matched the same way (whole words, phrases or topics).
+    terms = await repo.readers.exclusion_terms()
+    excluded = (
+        [[] for _ in due]
+        if not terms
+        else await asyncio.to_thread(match_all, await asyncio.to_thread(KeywordIndex, terms), due)
+    )
     total = 0
-    for article, matched in zip(due, matches, strict=True):
+    for article, matched, leaves_out in zip(due, matches, excluded, strict=True):
+        breaking = is_breaking(article)
+
+        def hold(settings: ReaderSettings, breaking: bool = breaking) -> datetime | None:
+            zone = zone_of(settings.timezone, default_zone)
+            return hold_until(settings, zone, now, breaking=breaking)
+
         total += await repo.outbox.plan(
             article,
             channels=channels,
             keyword_matches=matched,
             now=now,
-            reader_priority=BREAKING_PRIORITY if is_breaking(article) else READER_PRIORITY,
+            reader_priority=BREAKING_PRIORITY if breaking else READER_PRIORITY,
+            hold=hold,
+            excluded_terms=leaves_out,
         )
     return PlanReport(tuple(due), total)
+
+
+async def release_due(repo: Repository, *, now: datetime) -> int:
+    """Queue one digest (or "While you were away") per reader whose held stories fell due."""
+    return await repo.outbox.bundle_due(now=now, kind_of=release_kind, priority=READER_PRIORITY)

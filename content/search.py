@@ -1,53 +1,41 @@
-"""Ranking of search results: pure functions over the query's words and an article's text."""
+"""Search words: what a reader's query and a story's text are reduced to before matching."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from datetime import datetime
+import unicodedata
 
-from content.models import Article, SearchHit
+from content.models import Article
 
-_WORD_RE = re.compile(r"\w+", re.UNICODE)
-_EPOCH = datetime.fromtimestamp(0).astimezone()
+# The characters of a word, as the SQLite index's tokenizer sees them (unicode61 with
+# categories L* N* Co M*): everything else, underscore and quotes included, separates words.
+_WORD_CATEGORIES = ("L", "N", "M")
+
+
+def _is_word_char(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category[0] in _WORD_CATEGORIES or category == "Co"
+
+
+def words(text: str) -> list[str]:
+    """The lower-cased words of a text, in order (repeats kept)."""
+    found: list[str] = []
+    current: list[str] = []
+    for char in text.lower():
+        if _is_word_char(char):
+            current.append(char)
+        elif current:
+            found.append("".join(current))
+            current = []
+    if current:
+        found.append("".join(current))
+    return found
 
 
 def search_terms(query: str, *, max_terms: int = 8) -> list[str]:
-    """Lower-cased words of a free-text query; punctuation and operators are just separators."""
-    seen: list[str] = []
-    for word in _WORD_RE.findall(query.lower()):
-        if word not in seen:
-            seen.append(word)
-    return seen[:max_terms]
+    """Distinct words of a free-text query; punctuation and operators are just separators."""
+    return list(dict.fromkeys(words(query)))[:max_terms]
 
 
 def search_text(article: Article) -> str:
     """The lower-cased text a query's words are looked for in (stored beside the article)."""
     return "\n".join([article.title, article.standfirst or "", article.body_text]).lower()
-
-
-def score(article: Article, terms: Sequence[str]) -> float:
-    """Rank: each matched word counts most, then where it stands (title, standfirst, body)."""
-    fields = (
-        (article.title.lower(), 5.0),
-        ((article.standfirst or "").lower(), 2.0),
-        (article.body_text.lower(), 1.0),
-    )
-    matched = 0
-    weight_sum = 0.0
-    for term in terms:
-        pattern = re.compile(rf"\b{re.escape(term)}\b")
-        term_score = sum(weight * min(len(pattern.findall(text)), 5) for text, weight in fields)
-        if term_score:
-            matched += 1
-            weight_sum += term_score
-    # Matching more of the query's words always beats repeating one of them.
-    return matched * 1000.0 + weight_sum if matched else 0.0
-
-
-def rank(candidates: Sequence[Article], terms: Sequence[str], *, limit: int) -> list[SearchHit]:
-    """The candidates that match, best first (ties: newest first)."""
-    hits = [SearchHit(a, score(a, terms)) for a in candidates]
-    hits = [h for h in hits if h.score > 0]
-    hits.sort(key=lambda h: (-h.score, -(h.article.published or _EPOCH).timestamp()))
-    return hits[:limit]

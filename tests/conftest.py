@@ -1,129 +1,15 @@
-"""Shared fixtures: a real SQLite repository, and the whole product against the sandbox."""
+"""Loads the shared fixtures from tests/support/; the helpers themselves live there."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import pytest
-
-from tests.support.waiting import wait_for
-
+# python-telegram-bot then gives durations as timedelta instead of warning about ints.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-# The sandbox fixtures (sandbox, server, bot, client, clock) for the sandbox tests.
-pytest_plugins = ["tests.support.isolation", "tests.support.sandbox"]
-
-FIXTURES = Path(__file__).parent / "fixtures"
-SAMPLE = FIXTURES / "ukraine-tells-russian-mothers-to-pick-up-captured-sons.txt"
-ADMIN = 4242
-
-
-@pytest.fixture
-def content_dir(tmp_path: Path) -> Path:
-    """A content folder holding the real sample article and the synthetic ones."""
-    folder = tmp_path / "content"
-    folder.mkdir()
-    shutil.copy(SAMPLE, folder)
-    for name in ("s01.txt", "s02.txt"):
-        shutil.copy(FIXTURES / name, folder)
-    return folder
-
-
-@dataclass
-class Stack:
-    """The product as it runs: sandbox server, Newswire app, and a way to restart it."""
-
-    sandbox: Any
-    server: Any
-    newswire: Any
-    settings: Any
-    channels: tuple[str, ...]
-
-    async def scans(self, count: int = 2) -> None:
-        """Wait until the scan job has run `count` more times (a deterministic barrier)."""
-        services = self.newswire.services
-        target = services.scan_count + count
-        await wait_for(lambda: services.scan_count >= target, what=f"{count} scans")
-
-    async def restart(self) -> None:
-        from bot.app import Newswire
-
-        await self.newswire.stop()
-        self.newswire = Newswire(self.settings, self.newswire.endpoint, channels=self.channels)
-        await self.newswire.start()
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """SQLite by default; tests/test_postgres.py overrides it with a throwaway PostgreSQL."""
-    return f"sqlite+aiosqlite:///{tmp_path}/newswire.db"
-
-
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[str]:
-    """A PostgreSQL cluster for the session; skips (visibly) only when no binaries exist."""
-    from tests.support.pgcluster import find_binaries, throwaway_cluster
-
-    if find_binaries() is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL binaries missing in CI (.ci/run installs postgresql)")
-        pytest.skip("no PostgreSQL binaries (apt-get install postgresql)")
-    with throwaway_cluster() as url:
-        yield url
-
-
-@pytest.fixture
-async def pg_url(pg_cluster: str) -> str:
-    """A fresh database in the session's cluster."""
-    import asyncpg  # type: ignore[import-untyped]
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    server = pg_cluster.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0]
-    conn = await asyncpg.connect(f"{server}/postgres")
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return f"{pg_cluster.rsplit('/', 1)[0]}/{name}"
-
-
-@pytest.fixture
-async def stack(tmp_path: Path, content_dir: Path, database_url: str) -> AsyncIterator[Stack]:
-    from bot.app import SANDBOX_TOKEN, Endpoint, Newswire
-    from bot.config import load_settings
-    from bot.sandbox import Sandbox, SandboxServer
-
-    sandbox = Sandbox(bot_token=SANDBOX_TOKEN)
-    channels = ("@newswire_test",)
-    sandbox.add_channel(channels[0])
-    sandbox.add_user(ADMIN, "Editor")
-    server = SandboxServer(sandbox, port=0)
-    await server.start()
-    settings = load_settings(
-        telegram_bot_token="",
-        telegram_channels=",".join(channels),
-        content_dir=content_dir,
-        database_url=database_url,
-        admin_ids=str(ADMIN),
-        scan_interval=0.2,
-        _env_file=None,
-    )
-    endpoint = Endpoint(SANDBOX_TOKEN, server.api_base_url, server.file_base_url)
-    newswire = Newswire(settings, endpoint, channels=channels)
-    await newswire.start()
-    stack = Stack(sandbox, server, newswire, settings, channels)
-    try:
-        await stack.scans(1)
-        yield stack
-    finally:
-        await stack.newswire.stop()
-        await server.stop()
-    # Telegram silently ignores a parameter a method lacks; only the sandbox can tell.
-    unknown = dict(sandbox.unknown_parameters)
-    assert not unknown, f"Bot API calls with parameters their method lacks: {unknown}"
+pytest_plugins = [
+    "tests.support.isolation",  # global state a test must not leave behind
+    "tests.support.sandbox",  # sandbox, server, bot, client, clock, http
+    "tests.support.stack",  # content_dir, stack, database_url, pg_cluster, pg_url
+    "tests.support.storage",  # repo: a migrated SQLite repository
+]

@@ -13,7 +13,7 @@ from bot.bot_lock import TTL, AnotherBotRunning
 from bot.config import Settings
 from content.storage import Repository
 from content.storage.locks import BOT_LOCK
-from tests.conftest import Stack
+from tests.support.stack import Stack
 
 
 @pytest.mark.e2e

@@ -16,7 +16,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import Stack, wait_for
+from tests.support.stack import Stack
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 

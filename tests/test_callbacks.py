@@ -14,8 +14,7 @@ from bot.callbacks import (
     SubscribeTopic,
     Unsubscribe,
 )
-
-LONG_ID = "A1b2C3d4E5f6G7h8I9j0_-K1l2M3n4O5p6Q7r8S9"  # 40 characters, the longest id
+from tests.support.articles import LONG_ID
 
 
 @pytest.mark.parametrize(

@@ -10,14 +10,13 @@ import pytest
 
 from bot.__main__ import main
 from bot.sandbox import parse_html
-from tests.conftest import SAMPLE
-from tests.test_config import ENV_NAMES
+from tests.support.articles import SAMPLE
+from tests.support.cli import clear_settings
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
+    clear_settings(monkeypatch)
     monkeypatch.setenv("TIMEZONE", "Asia/Singapore")
     monkeypatch.setenv("SUMMARIZER", "extractive")
     monkeypatch.chdir(tmp_path)  # no stray .env

@@ -13,8 +13,8 @@ from bot import commands
 from bot.callbacks import ALL_BUTTONS, ArticlePage, BackToCard, NoOp, OpenArticle, Unsubscribe
 from bot.handlers import all_handlers
 from bot.handlers.fallback import stale_button
+from tests.support.stack import ADMIN
 
-ADMIN = 4242
 # CommandHandler reads the bot's username (for "/cmd@bot"); nothing is ever sent.
 BOT: Any = SimpleNamespace(username="newswire_bot")
 

@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.config import PACKAGED_SAMPLES, Settings, SettingsError, load_settings
+from tests.support.cli import clear_settings, cli_env, run_cli
 
-REPO = Path(__file__).resolve().parent.parent
-ENV_NAMES = (
-    "TELEGRAM_BOT_TOKEN",
-    "TELEGRAM_API_BASE_URL",
-    "TELEGRAM_CHANNELS",
-    "CONTENT_DIR",
-    "DATABASE_URL",
-    "ADMIN_IDS",
-    "TIMEZONE",
-    "SANDBOX_PORT",
-    "LOG_LEVEL",
-    "SCAN_INTERVAL",
-    "GLOBAL_RATE_LIMIT",
-    "ALLOW_PAID_BROADCAST",
-    "WORKER_CONCURRENCY",
-    "SUMMARIZER",
-    "SUMMARIZER_URL",
-    "SUMMARIZER_MODEL",
-    "SUMMARIZER_API_KEY",
-    "LOG_CONTENT",
-)
 GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No setting from the machine or a stray .env leaks into these tests."""
-    for name in ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
+    clear_settings(monkeypatch)
     monkeypatch.chdir(tmp_path)
 
 
@@ -233,18 +209,8 @@ def test_settings_object_validates_directly_too() -> None:
         Settings(timezone="Nowhere/Atall", _env_file=None)  # type: ignore[call-arg]
 
 
-def test_run_with_a_bad_setting_exits_2_with_one_line(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
-    env["TIMEZONE"] = "Mars/Base"
-    env["PYTHONPATH"] = str(REPO)
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+async def test_run_with_a_bad_setting_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = await run_cli("run", env=cli_env(tmp_path, TIMEZONE="Mars/Base"), cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -253,20 +219,10 @@ def test_run_with_a_bad_setting_exits_2_with_one_line(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
-def test_run_with_openai_but_no_url_exits_2_naming_it(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
-    env["SUMMARIZER"] = "openai"
-    env["SUMMARIZER_MODEL"] = "gpt-4o-mini"
-    env["SANDBOX_PORT"] = "0"  # were it to start after all, it would take no one's port
-    env["PYTHONPATH"] = str(REPO)
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+async def test_run_with_openai_but_no_url_exits_2_naming_it(tmp_path: Path) -> None:
+    # cli_env sets SANDBOX_PORT=0: were it to start after all, it would take no one's port.
+    env = cli_env(tmp_path, SUMMARIZER="openai", SUMMARIZER_MODEL="gpt-4o-mini")
+    result = await run_cli("run", env=env, cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -274,19 +230,9 @@ def test_run_with_openai_but_no_url_exits_2_naming_it(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
-def test_run_with_a_malformed_token_does_not_print_it(tmp_path: Path) -> None:
+async def test_run_with_a_malformed_token_does_not_print_it(tmp_path: Path) -> None:
     secret = "123456789:this$token$is$malformed$but$secret"
-    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
-    env["TELEGRAM_BOT_TOKEN"] = secret
-    env["PYTHONPATH"] = str(REPO)
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = await run_cli("run", env=cli_env(tmp_path, TELEGRAM_BOT_TOKEN=secret), cwd=tmp_path)
     assert result.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in result.stderr
     assert "secret" not in result.stderr and "malformed" not in result.stderr

@@ -29,14 +29,13 @@ from bot.delivery.transport import Prepared
 from bot.rendering import Rendered
 from content.models import (
     Article,
-    Block,
-    BlockKind,
     Delivery,
     DeliveryKind,
     DeliveryState,
     chat_id_of,
 )
 from content.storage import Repository
+from tests.support.articles import make_article
 from tests.support.clock import FakeClock
 from tests.support.fakes import RecordingRepo
 from tests.support.waiting import wait_for
@@ -45,12 +44,7 @@ T0 = datetime(2026, 7, 3, 12, 0, tzinfo=UTC)
 
 
 def story(article_id: str = "a1", title: str = "Otters return") -> Article:
-    return Article(
-        id=article_id,
-        title=title,
-        blocks=(Block(BlockKind.PARAGRAPH, "Body."),),
-        published=T0,
-    )
+    return make_article(article_id, title=title, published=T0)
 
 
 def delivery(

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from content.models import SubscriptionKind, chat_id_of
-from tests.conftest import Stack
+from tests.support.articles import write
+from tests.support.outbox import add_readers
+from tests.support.stack import Stack
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
-NOW = datetime(2026, 7, 3, tzinfo=UTC)
 STORY = """Wallet returned by a bus captain in Bedok
 
 The commuter said she was "speechless".
@@ -34,19 +33,10 @@ def _alerted(stack: Stack) -> int:
 async def test_readers_typing_during_a_broadcast_draw_no_429(
     stack: Stack, content_dir: Path
 ) -> None:
-    repo = stack.newswire.repo
-    for chat in SUBSCRIBERS:
-        stack.sandbox.add_user(chat, "Reader")
-        await repo.readers.upsert_chat(
-            chat_id=chat_id_of(chat), first_name=None, username=None, now=NOW
-        )
-        await repo.readers.subscribe(
-            chat_id=chat_id_of(chat), kind=SubscriptionKind.KEYWORD, value="wallet", now=NOW
-        )
+    await add_readers(stack, SUBSCRIBERS, keyword="wallet")
     for chat in TYPISTS:
         stack.sandbox.add_user(chat, "Typist")
-    (content_dir / ".story.tmp").write_text(STORY, encoding="utf-8")
-    (content_dir / ".story.tmp").rename(content_dir / "story.txt")
+    write(content_dir, "story.txt", STORY)
     await wait_for(lambda: _alerted(stack) >= 5, what="the broadcast under way")
     for command in ("/help", "/latest"):
         for chat in TYPISTS:

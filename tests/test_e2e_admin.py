@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from content.models import DeliveryState
-from tests.conftest import ADMIN, Stack, wait_for
+from tests.support.articles import NEW_ARTICLE, write
+from tests.support.outbox import alerts, channel_posts, dead_to, subscribe
 from tests.support.reader import say
+from tests.support.stack import ADMIN, Stack
 from tests.support.storage import deliveries_of
-from tests.test_e2e_failures import _dead_to, alerts, subscribe
-from tests.test_e2e_publishing import NEW_ARTICLE, channel_posts, write
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +27,7 @@ async def test_stats_and_retry_bring_back_a_dead_delivery(stack: Stack, content_
     await subscribe(stack, 3500)  # unknown to Telegram for now: its delivery dies
     write(content_dir, "one.txt", NEW_ARTICLE)
     await wait_for(lambda: channel_posts(stack), what="the channel post")
-    dead = await wait_for(lambda: _dead_to(stack, "3500"), what="the dead delivery")
+    dead = await wait_for(lambda: dead_to(stack, "3500"), what="the dead delivery")
     article_id = dead[0].article_id
     # The editors' notice of the dead delivery comes first: /stats's reply is the next message.
     await wait_for(

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Stack, wait_for
 from tests.support.reader import READER, buttons, press, say
+from tests.support.stack import Stack
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

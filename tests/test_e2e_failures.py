@@ -10,44 +10,26 @@ from typing import Any
 import pytest
 
 from bot import rendering
-from content.models import DeliveryState, SubscriptionKind
-from tests.conftest import ADMIN, Stack, wait_for
+from content.models import DeliveryState
+from tests.support.articles import NEW_ARTICLE, write
+from tests.support.outbox import (
+    add_readers,
+    alerts,
+    channel_posts,
+    dead_to,
+    deliveries_to,
+    sent_to,
+    subscribe,
+)
+from tests.support.stack import ADMIN, CHANNEL, Stack
 from tests.support.storage import deliveries_of
-from tests.test_e2e_publishing import CHANNEL, NEW_ARTICLE, channel_posts, write
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 NOW = datetime(2026, 7, 3, tzinfo=UTC)
 SECOND_ARTICLE = NEW_ARTICLE.replace("Bus captain praised", "Bus captain thanked").replace(
     "09:30 AM", "10:30 AM"
 )
-
-
-async def subscribe(stack: Stack, chat_id: int, keyword: str = "wallet") -> None:
-    """Subscribe a chat straight in the repository (groups cannot use /subscribe)."""
-    repo = stack.newswire.repo
-    await repo.readers.upsert_chat(chat_id=chat_id, first_name=None, username=None, now=NOW)
-    await repo.readers.subscribe(
-        chat_id=chat_id, kind=SubscriptionKind.KEYWORD, value=keyword, now=NOW
-    )
-
-
-async def add_readers(stack: Stack, chat_ids: list[int]) -> None:
-    """Readers who started the bot and follow the keyword "wallet"."""
-    for chat in chat_ids:
-        stack.sandbox.add_user(chat, "Reader")
-        await subscribe(stack, chat)
-
-
-def alerts(stack: Stack, chat_id: int) -> list[dict[str, Any]]:
-    return [m for m in stack.sandbox.bot_messages(chat_id) if "New story" in m["text"]]
-
-
-async def deliveries_to(stack: Stack, chat_id: str) -> list[Any]:
-    repo = stack.newswire.repo
-    found = []
-    for article in await repo.articles.latest(limit=20, now=stack.newswire.services.clock()):
-        found += [d for d in await deliveries_of(repo, article.id) if d.chat_id == chat_id]
-    return found
 
 
 async def test_flood_on_one_chat_waits_for_that_chat_only(stack: Stack, content_dir: Path) -> None:
@@ -113,17 +95,13 @@ async def test_unknown_chat_is_dead_with_reason_and_admin_told(
     write(content_dir, "one.txt", NEW_ARTICLE)
     await wait_for(lambda: channel_posts(stack), what="the channel post")
     deliveries = await wait_for(
-        lambda: _dead_to(stack, "3300"), what="the delivery to the unknown chat to die"
+        lambda: dead_to(stack, "3300"), what="the delivery to the unknown chat to die"
     )
     assert "chat not found" in (deliveries[0].last_error or "").lower()
     await wait_for(
         lambda: [m for m in stack.sandbox.bot_messages(ADMIN) if "3300" in m["text"]],
         what="the admin notice",
     )
-
-
-async def _dead_to(stack: Stack, chat_id: str) -> list[Any]:
-    return [d for d in await deliveries_to(stack, chat_id) if d.state is DeliveryState.DEAD]
 
 
 async def test_group_upgraded_to_supergroup_gets_the_post_at_its_new_id(
@@ -175,12 +153,7 @@ async def test_refused_html_is_sent_as_plain_text_and_logged(
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert any("refused the HTML" in e for e in errors)
     # Results are committed in small batches: wait for the record, don't race it.
-    await wait_for(lambda: _sent_to(stack, CHANNEL), what="the post recorded as sent")
-
-
-async def _sent_to(stack: Stack, chat_id: str) -> bool:
-    found = await deliveries_to(stack, chat_id)
-    return bool(found) and all(d.state is DeliveryState.SENT for d in found)
+    await wait_for(lambda: sent_to(stack, CHANNEL), what="the post recorded as sent")
 
 
 async def test_stop_mid_broadcast_hands_back_what_waits_and_a_restart_finishes_once(

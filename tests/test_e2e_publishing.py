@@ -11,43 +11,14 @@ from typing import Any
 import pytest
 
 from content.models import DeliveryState
-from tests.conftest import ADMIN, FIXTURES, Stack, wait_for
+from tests.support.articles import FIXTURES, NEW_ARTICLE, write
+from tests.support.outbox import channel_posts
+from tests.support.reader import READER, say
+from tests.support.stack import ADMIN, CHANNEL, Stack
 from tests.support.storage import deliveries_of
-from tests.test_e2e_commands import say
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
-READER = 1001
-CHANNEL = "@newswire_test"
-
-NEW_ARTICLE = """Bus captain praised for returning lost wallet in Bedok
-
-The commuter said she was "speechless".
-
-Sam Teo | July 03, 2026, 09:30 AM
-
-Follow us on Telegram for the latest updates: https://t.me/mothershipsg
-
-A bus captain has been praised online after he returned a wallet left on his bus in Bedok.
-
-The wallet held S$800 in cash and several cards, the commuter said.
-
-What happened next
-
-The commuter posted about the incident on Facebook, thanking the bus captain.
-
-Follow and listen to our podcast here
-"""
-
-
-def channel_posts(stack: Stack) -> list[dict]:
-    return stack.sandbox.bot_messages(CHANNEL)
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    """Write via a temporary name, then rename: the scanner never sees half a file."""
-    tmp = folder / f".{name}.tmp"
-    tmp.write_text(text, encoding="utf-8")
-    return tmp.rename(folder / name)
 
 
 async def test_archive_is_not_posted_at_first_start(stack: Stack) -> None:

@@ -8,25 +8,15 @@ from typing import Any
 import pytest
 
 from content.models import SubscriptionKind, chat_id_of
-from tests.conftest import Stack
+from tests.support.articles import budget_story
 from tests.support.reader import READER, buttons, press_forged, say
+from tests.support.stack import Stack
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
 SECRET_ID = "budget-2099"
-EMBARGOED = f"""---
-title: Budget 2099 highlights for households
-id: {SECRET_ID}
-published: 2026-07-01 09:00
-publish_at: 2099-07-01 18:00
-tags: [Economy]
----
-
-The Budget statement will be read in Parliament this evening.
-
-Households will receive vouchers, the finance minister is expected to say.
-"""
+EMBARGOED = budget_story(2099, publish_at="2099-07-01 18:00")
 UNKNOWN_ID = "no-such-story"
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ADMIN, Stack
 from tests.support.ingest import story
 from tests.support.reader import say
+from tests.support.stack import ADMIN, Stack
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e

@@ -17,8 +17,10 @@ from aiohttp.test_utils import TestServer
 
 from bot import extract_cli
 from content.extraction import MAX_ELEMENTS, MAX_HTML_BYTES, Extracted, extract
+from tests.support.articles import FIXTURES
+from tests.support.cli import parse_command
 
-PAGES = Path(__file__).parent / "fixtures" / "pages"
+PAGES = FIXTURES / "pages"
 WORDPRESS = PAGES / "wordpress-article.html"
 META_ONLY = PAGES / "meta-only-article.html"
 SGT = timezone(timedelta(hours=8))
@@ -137,10 +139,7 @@ def test_hostile_json_ld_is_ignored() -> None:
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="newswire")
-    sub = parser.add_subparsers(dest="command", required=True)
-    extract_cli.add_parser(sub)
-    return parser.parse_args(["extract", *argv])
+    return parse_command(extract_cli.add_parser, "extract", *argv)
 
 
 def test_cli_file_as_json(capsys: pytest.CaptureFixture[str]) -> None:

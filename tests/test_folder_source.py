@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,15 +15,9 @@ from content.parsing.text import read_limited
 from content.sources.folder import OUTSIDE_LINK, look
 from content.storage import Repository
 from content.summarizing import ExtractiveSummarizer
-from tests.support.ingest import SGT, T0, content_folder, scan, sqlite_repo, story
+from tests.support.ingest import SGT, T0, content_folder, scan, story
 
 LATER = T0 + timedelta(minutes=1)
-
-
-@pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
-    async with sqlite_repo(tmp_path) as repository:
-        yield repository
 
 
 async def test_a_link_out_of_the_folder_is_not_read_and_reported_once(

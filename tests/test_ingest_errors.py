@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import content.pipeline
 from content.models import Article
 from content.pipeline import plan_due
 from content.storage import Repository
-from tests.support.ingest import T0, content_folder, scan, sqlite_repo, story
+from tests.support.ingest import T0, content_folder, scan, story
 
 CHANNELS = ("@newswire_test",)
 LATER = T0 + timedelta(minutes=1)
@@ -26,12 +25,6 @@ ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{n}: &{n} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
     for p, n in zip("abcde", "bcdef", strict=True)
 )
-
-
-@pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
-    async with sqlite_repo(tmp_path) as repository:
-        yield repository
 
 
 @pytest.fixture

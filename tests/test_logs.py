@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from bot.logs import CONTENT_FLOORS, QUIET, RedactSecrets, add_secrets, cli_logger, setup_logging
-from tests.conftest import Stack, wait_for
+from tests.support.stack import Stack
+from tests.support.waiting import wait_for
 
 TOKEN = "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 URL = f"http://127.0.0.1:1/bot{TOKEN}/getMe"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 
 from content.matching import KeywordIndex
-from content.models import Article, Block, BlockKind
 from content.topics import keyword_matches
+from tests.support.articles import make_article
 
 _WORDS = (
     "bus", "buses", "Bus", "captain", "kyiv", "Kyiv", "hawker", "centre", "centres", "covid",
@@ -66,10 +66,10 @@ def test_phrases_match_within_one_field_and_across_any_whitespace() -> None:
 
 
 def test_an_article_also_matches_a_keyword_naming_its_topic() -> None:
-    article = Article(
-        id="a1",
+    article = make_article(
+        "a1",
         title="Otters seen at the bay",
-        blocks=(Block(BlockKind.PARAGRAPH, "A family of otters."),),
+        body="A family of otters.",
         topics=("wildlife", "animals"),
     )
     index = KeywordIndex(["Wildlife", "otters", "dog", "wild life"])

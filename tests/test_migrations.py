@@ -11,12 +11,18 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from content.storage import Repository
+from content.storage.fulltext import managed_here
 from content.storage.tables import metadata
 
 
 def _drift(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "compare_server_default": True}
+        connection,
+        opts={
+            "compare_type": True,
+            "compare_server_default": True,
+            "include_name": managed_here,  # the full-text index is per backend, not in tables.py
+        },
     )
     return list(compare_metadata(context, metadata))
 

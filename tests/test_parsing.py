@@ -12,10 +12,8 @@ from content.models import ARTICLE_ID_RE, ArticleParseError, BlockKind, make_art
 from content.parsing import SUPPORTED_SUFFIXES, parse_file, parse_markdown, parse_text
 from content.parsing.boilerplate import find_channel_hint, is_boilerplate
 from content.parsing.markdown import strip_inline
+from tests.support.articles import FIXTURES, SAMPLE, SGT
 
-FIXTURES = Path(__file__).parent / "fixtures"
-SAMPLE = FIXTURES / "ukraine-tells-russian-mothers-to-pick-up-captured-sons.txt"
-SGT = ZoneInfo("Asia/Singapore")
 NEW_YORK = ZoneInfo("America/New_York")
 
 SIMPLE = """Headline about a thing

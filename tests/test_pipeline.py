@@ -4,37 +4,21 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from content.models import DeliveryKind, IngestReport, SubscriptionKind
-from content.pipeline import plan_due, scan_folder
+from content.models import DeliveryKind, SubscriptionKind
+from content.pipeline import plan_due
 from content.storage import Repository
-from content.summarizing import ExtractiveSummarizer
-from tests.conftest import FIXTURES, SAMPLE
+from tests.support.articles import SAMPLE, SGT, budget_story
+from tests.support.ingest import T0, content_folder, scan
 from tests.support.storage import deliveries_of
 
-SGT = ZoneInfo("Asia/Singapore")
-T0 = datetime(2026, 7, 1, 4, 0, tzinfo=UTC)
 CHANNELS = ("@newswire_test",)
-SUMMARIZER = ExtractiveSummarizer()
 
-EMBARGOED = """---
-title: Budget 2026 highlights for households
-id: budget-2026
-published: 2026-07-01 09:00
-publish_at: 2026-07-01 18:00
-tags: [Economy]
----
-
-The Budget statement will be read in Parliament this evening.
-
-Households will receive vouchers, the finance minister is expected to say.
-"""
+EMBARGOED = budget_story(2026, publish_at="2026-07-01 18:00")
 
 BROKEN = """---
 title: [this list never closes
@@ -53,26 +37,8 @@ Body text that is fine.
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
-    repository = Repository.open(f"sqlite+aiosqlite:///{tmp_path}/p.db")
-    await repository.migrate()
-    try:
-        yield repository
-    finally:
-        await repository.close()
-
-
-@pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    path = tmp_path / "content"
-    path.mkdir()
-    for name in ("s01.txt", "s02.txt"):
-        shutil.copy(FIXTURES / name, path)
-    return path
-
-
-async def scan(repo: Repository, folder: Path, now: datetime) -> IngestReport:
-    return await scan_folder(repo, folder, now=now, default_tz=SGT, summarizer=SUMMARIZER)
+    return content_folder(tmp_path)
 
 
 def bump_mtime(path: Path, seconds: int = 10) -> None:
@@ -149,7 +115,7 @@ async def test_keyword_subscription_catches_a_tagged_topic_of_the_same_name(
     await repo.readers.upsert_chat(chat_id=9, first_name=None, username=None, now=T0)
     # "/subscribe economy" before any economy story: stored as a keyword.
     await repo.readers.subscribe(chat_id=9, kind=SubscriptionKind.KEYWORD, value="economy", now=T0)
-    (folder / "budget.md").write_text(EMBARGOED.replace("publish_at: 2026-07-01 18:00\n", ""))
+    (folder / "budget.md").write_text(budget_story(2026, publish_at=None))
     await scan(repo, folder, T0)
     plan = await plan_due(repo, channels=(), now=T0)
     assert [d.chat_id for d in await deliveries_of(repo, "budget-2026")] == ["9"]
@@ -240,7 +206,7 @@ async def test_touched_but_unchanged_file_is_not_reported(repo: Repository, fold
 
 
 async def test_changed_file_updates_the_same_article(repo: Repository, folder: Path) -> None:
-    (folder / "budget.md").write_text(EMBARGOED.replace("publish_at: 2026-07-01 18:00\n", ""))
+    (folder / "budget.md").write_text(budget_story(2026, publish_at=None))
     first = await scan(repo, folder, T0)
     assert "budget-2026" in first.new
     count = await repo.articles.count()

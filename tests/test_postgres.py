@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from bot.app import Newswire, Role
-from content.models import Article, Block, BlockKind, DeliveryState, SubscriptionKind
+from content.models import Article, DeliveryState, SubscriptionKind
 from content.storage import Repository
-from tests.conftest import Stack, wait_for
-from tests.test_e2e_publishing import NEW_ARTICLE, channel_posts, write
+from tests.support.articles import NEW_ARTICLE, make_article, write
+from tests.support.outbox import channel_posts
+from tests.support.stack import Stack
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.postgres
 NOW = datetime(2026, 7, 3, 9, 30, tzinfo=UTC)
@@ -26,14 +28,8 @@ def database_url(pg_url: str) -> str:
     return pg_url
 
 
-def article(n: int, topic: str = "bench") -> Article:
-    return Article(
-        id=f"a{n}",
-        title=f"Story {n}",
-        blocks=(Block(BlockKind.PARAGRAPH, f"Body of story {n}."),),
-        published=NOW,
-        topics=(topic,),
-    )
+def article(n: int) -> Article:
+    return make_article(f"a{n}", title=f"Story {n}", published=NOW, topics=("bench",))
 
 
 async def seeded(url: str, readers: int) -> Repository:

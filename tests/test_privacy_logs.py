@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.logs import CONTENT_FLOORS, QUIET, setup_logging
-from tests.conftest import Stack
+from tests.support.stack import Stack
 from tests.support.waiting import wait_for
 
 READER = 5151

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from bot.handlers.throttle import ReaderWindows, Verdict
-from content.models import Article, Block, BlockKind
+from content.models import Article
 from content.storage import Repository
 from content.visibility import is_embargoed, is_visible
+from tests.support.articles import make_article
 
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 
 
 def story(article_id: str, publish_at: datetime | None) -> Article:
-    return Article(
-        id=article_id,
-        title=f"Story {article_id}",
-        blocks=(Block(BlockKind.PARAGRAPH, "Body."),),
-        published=NOW - timedelta(days=1),
-        topics=("food",),
-        publish_at=publish_at,
+    return make_article(
+        article_id, published=NOW - timedelta(days=1), topics=("food",), publish_at=publish_at
     )
 
 
@@ -39,16 +31,6 @@ STORIES = [
 def test_visible_unless_its_time_has_not_come() -> None:
     assert [s.id for s in STORIES if is_visible(s, now=NOW)] == ["none", "past", "now"]
     assert [s.id for s in STORIES if is_embargoed(s, now=NOW)] == ["soon", "later"]
-
-
-@pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
-    repository = Repository.open(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    await repository.migrate()
-    try:
-        yield repository
-    finally:
-        await repository.close()
 
 
 async def test_storage_filters_with_the_same_rule(repo: Repository) -> None:

@@ -8,7 +8,6 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from telegram import InlineKeyboardMarkup
@@ -24,35 +23,13 @@ from content.models import (
     SubscriptionKind,
     TopicCount,
 )
+from tests.support.articles import HOSTILE, LONG_ID, SGT, hostile_article, rich_article
 
 COMMANDS = commands.reader_commands()
-SGT = ZoneInfo("Asia/Singapore")
-LONG_ID = "A1b2C3d4E5f6G7h8I9j0_-K1l2M3n4O5p6Q7r8S9"  # 40 chars, the longest id allowed
-HOSTILE = 'Tom & Jerry <script>alert("x")</script> > "quotes" \'single\' 🎉 مرحبا بالعالم'
 
 
 def utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
-
-
-def article(**overrides: Any) -> Article:
-    values: dict[str, Any] = {
-        "id": "abc123",
-        "title": "Otters & <friends> at Bishan",
-        "blocks": (
-            Block(BlockKind.PARAGRAPH, "A family of otters was seen at the park."),
-            Block(BlockKind.HEADING, "What the experts say"),
-            Block(BlockKind.PARAGRAPH, "Keep your distance."),
-        ),
-        "standfirst": "Keep your distance & do not feed them.",
-        "author": "Alex Lim",
-        "published": datetime(2026, 7, 3, 1, 30, tzinfo=UTC),
-        "topics": ("wildlife", "bishan-park"),
-        "summary": "Otters were seen at Bishan. Experts say: keep away.",
-        "url": "https://example.com/otters",
-    }
-    values.update(overrides)
-    return Article(**values)
 
 
 def parsed(html_text: str) -> tuple[str, list[dict[str, Any]]]:
@@ -111,7 +88,7 @@ def test_escape_attr_quotes() -> None:
 
 
 def test_article_text_with_literal_tags_comes_out_escaped() -> None:
-    story = article(
+    story = rich_article(
         title="Why <b> matters",
         summary="Editors write <b>bold</b> and <i>italics</i> & more.",
         blocks=(Block(BlockKind.PARAGRAPH, "Use <b>tags</b> & <a href='x'>links</a> freely."),),
@@ -130,18 +107,6 @@ def test_article_text_with_literal_tags_comes_out_escaped() -> None:
 
 
 # -- every builder produces valid Telegram HTML ----------------------------------
-
-
-def hostile_article(**overrides: Any) -> Article:
-    values: dict[str, Any] = {
-        "id": LONG_ID,
-        "title": HOSTILE,
-        "standfirst": HOSTILE,
-        "author": HOSTILE,
-        "summary": HOSTILE,
-        "blocks": (Block(BlockKind.HEADING, HOSTILE), Block(BlockKind.PARAGRAPH, HOSTILE)),
-    }
-    return article(**{**values, **overrides})
 
 
 def all_rendered() -> list[tuple[str, rendering.Rendered]]:
@@ -257,7 +222,7 @@ def long_article() -> Article:
     while len(" ".join(single)) < 10_000:
         single.append(f"s{len(single)}🚀" if len(single) % 3 == 0 else f"long{len(single)}")
     paragraphs.append(Block(BlockKind.PARAGRAPH, " ".join(single)))
-    return article(title="A very long story 📰", blocks=tuple(paragraphs), summary="Long.")
+    return rich_article(title="A very long story 📰", blocks=tuple(paragraphs), summary="Long.")
 
 
 def test_long_article_fixture_is_what_the_test_claims() -> None:
@@ -289,7 +254,7 @@ def test_long_article_pages_fit_and_lose_nothing() -> None:
 
 def test_a_block_without_any_space_is_cut_but_kept_whole() -> None:
     blob = "".join(chr(0x4E00 + i % 500) + ("😀" if i % 7 == 0 else "") for i in range(10_000))
-    story = article(
+    story = rich_article(
         title="Blob",
         standfirst=None,
         author=None,
@@ -311,7 +276,7 @@ def test_smaller_limits_are_honoured(limit: int) -> None:
 
 
 def test_escaping_heavy_article_counts_parsed_length_not_html_length() -> None:
-    story = article(blocks=(Block(BlockKind.PARAGRAPH, "& < > " * 3000),))
+    story = rich_article(blocks=(Block(BlockKind.PARAGRAPH, "& < > " * 3000),))
     pages = rendering.article_pages(story, zone=SGT)
     texts = [parsed(p)[0] for p in pages]
     assert all(utf16(t) <= rendering.MESSAGE_LIMIT for t in texts)
@@ -320,7 +285,7 @@ def test_escaping_heavy_article_counts_parsed_length_not_html_length() -> None:
 
 
 def test_short_article_is_one_page_without_numbering() -> None:
-    pages = rendering.article_pages(article(), zone=SGT)
+    pages = rendering.article_pages(rich_article(), zone=SGT)
     assert len(pages) == 1
     text, entities = parsed(pages[0])
     assert text.startswith("Otters & <friends> at Bishan\n\n")
@@ -330,7 +295,7 @@ def test_short_article_is_one_page_without_numbering() -> None:
 
 
 def test_long_standfirst_still_fits() -> None:
-    story = article(standfirst="word " * 1000)
+    story = rich_article(standfirst="word " * 1000)
     pages = rendering.article_pages(story, zone=SGT)
     assert all(utf16(parsed(p)[0]) <= rendering.MESSAGE_LIMIT for p in pages)
 
@@ -339,7 +304,7 @@ def test_long_standfirst_still_fits() -> None:
 
 
 def keyboard_of_everything(article_id: str) -> list[InlineKeyboardMarkup | None]:
-    story = article(id=article_id)
+    story = rich_article(id=article_id)
     long_topic = "t" * 70
     subs = [
         Subscription(1, SubscriptionKind.TOPIC, "bishan-park"),
@@ -373,7 +338,7 @@ def test_every_callback_data_fits_64_bytes(article_id: str) -> None:
 
 
 def test_page_keyboard_navigates() -> None:
-    story = article(id=LONG_ID)
+    story = rich_article(id=LONG_ID)
     first = [b.callback_data for b in buttons(rendering.page_keyboard(story, 0, 3))]
     assert f"p:{LONG_ID}:1" in first and f"p:{LONG_ID}:-1" not in first
     middle = [b.callback_data for b in buttons(rendering.page_keyboard(story, 1, 3))]
@@ -437,7 +402,7 @@ def test_shorten_cuts_at_a_word() -> None:
 
 
 def test_channel_post_has_title_summary_hashtags_and_buttons() -> None:
-    story = article()
+    story = rich_article()
     post = rendering.channel_post(story, bot_username="newswire_bot")
     text, entities = parsed(post.html)
     lines = text.split("\n")
@@ -454,21 +419,21 @@ def test_channel_post_has_title_summary_hashtags_and_buttons() -> None:
 
 
 def test_channel_post_without_url_has_only_the_deep_link() -> None:
-    post = rendering.channel_post(article(url=None), bot_username="newswire_bot")
+    post = rendering.channel_post(rich_article(url=None), bot_username="newswire_bot")
     row = buttons(post.keyboard)
     assert len(row) == 1
     assert row[0].url == "https://t.me/newswire_bot?start=a_abc123"
 
 
 def test_channel_post_deep_link_payload_is_valid_for_the_longest_id() -> None:
-    post = rendering.channel_post(article(id=LONG_ID), bot_username="newswire_bot")
+    post = rendering.channel_post(rich_article(id=LONG_ID), bot_username="newswire_bot")
     url = buttons(post.keyboard)[0].url
     payload = url.split("?start=", 1)[1]
     assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", payload)
 
 
 def test_channel_post_falls_back_to_standfirst_and_omits_empty_hashtags() -> None:
-    post = rendering.channel_post(article(summary="", topics=()), bot_username="b0t_name")
+    post = rendering.channel_post(rich_article(summary="", topics=()), bot_username="b0t_name")
     text, _ = parsed(post.html)
     assert "Keep your distance & do not feed them." in text
     assert "#" not in text
@@ -488,7 +453,7 @@ def test_channel_post_carries_the_photo_when_the_caption_fits(
     image: str | None, summary: str, photo: str | None
 ) -> None:
     post = rendering.channel_post(
-        article(image=image, summary=summary.strip()), bot_username="newswire_bot"
+        rich_article(image=image, summary=summary.strip()), bot_username="newswire_bot"
     )
     assert post.photo == photo
     if photo:
@@ -518,13 +483,13 @@ def golden_cases() -> dict[str, Any]:
     from content.storage import OutboxCounts
 
     cases: dict[str, Any] = {name: _dump(message) for name, message in all_rendered()}
-    plain = article()
+    plain = rich_article()
     story = hostile_article()
     cases["card-plain"] = _dump(rendering.article_card(plain, zone=SGT))
     cases["alert-plain"] = _dump(rendering.reader_alert(plain, zone=SGT, reason="food"))
     cases["channel-photo"] = _dump(
         rendering.channel_post(
-            article(image="https://example.com/o.jpg"), bot_username="newswire_bot"
+            rich_article(image="https://example.com/o.jpg"), bot_username="newswire_bot"
         )
     )
     cases["pages-plain"] = rendering.article_pages(plain, zone=SGT)
@@ -533,7 +498,7 @@ def golden_cases() -> dict[str, Any]:
     cases["pages-small"] = rendering.article_pages(long_article(), zone=SGT, limit=500)
     for page, total in ((0, 1), (0, 3), (1, 3), (2, 3)):
         cases[f"page-keyboard-{page}-{total}"] = _dump(rendering.page_keyboard(plain, page, total))
-    cases["page-keyboard-nourl"] = _dump(rendering.page_keyboard(article(url=None), 1, 2))
+    cases["page-keyboard-nourl"] = _dump(rendering.page_keyboard(rich_article(url=None), 1, 2))
     cases["topics-one"] = _dump(rendering.topics([TopicCount("food", 1), TopicCount("t" * 70, 2)]))
     when = datetime(2026, 7, 3, 1, 30, tzinfo=UTC)
     dead = [
@@ -621,8 +586,8 @@ def test_every_fixed_string_goes_through_the_catalog() -> None:
             rendering.answer_expired(),
             rendering.slow_down(),
             rendering.went_wrong(),
-            *(b.text for b in buttons(rendering.article_card(article(), zone=SGT).keyboard)),
-            *(b.text for b in buttons(rendering.page_keyboard(article(), 1, 3))),
+            *(b.text for b in buttons(rendering.article_card(rich_article(), zone=SGT).keyboard)),
+            *(b.text for b in buttons(rendering.page_keyboard(rich_article(), 1, 3))),
         ]
     for text in texts:
         outside = re.sub(r"«[^»]*»", "", rendering.plain_text(text))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -10,12 +9,6 @@ import pytest
 
 from bot.sandbox import Sandbox, SandboxServer
 from bot.sandbox.client import ControlError, SandboxClient
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def _post(http: aiohttp.ClientSession, url: str, **kwargs: Any) -> tuple[int, str, Any]:

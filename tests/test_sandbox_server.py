@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import logging
-from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import aiohttp
 import pytest
@@ -22,26 +20,7 @@ from telegram.ext import (
 from bot.sandbox import Limits, Sandbox, SandboxServer
 from bot.sandbox.client import ControlError, SandboxClient
 from tests.support.sandbox import TOKEN
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-async def until(condition: Callable[[], Any], *, deadline: float = 10.0) -> Any:
-    """Poll `condition` until it is truthy or the deadline passes."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + deadline
-    while True:
-        value = condition()
-        if value:
-            return value
-        if loop.time() > end:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.02)
-
+from tests.support.waiting import wait_for
 
 # ---------------------------------------------------------------- PTB Bot
 
@@ -178,18 +157,18 @@ async def test_application_polls_and_replies(server: SandboxServer, sandbox: San
     await application.updater.start_polling(poll_interval=0, timeout=1)
     try:
         sandbox.send_user_message(1001, "/ping")
-        reply = await until(lambda: sandbox.bot_messages(1001))
+        reply = await wait_for(lambda: sandbox.bot_messages(1001), what="the reply")
         assert reply[0]["text"] == "pong"
         assert reply[0]["entities"] == [{"offset": 0, "length": 4, "type": "bold"}]
 
         # The addressed form works too, since getMe told PTB the username.
         sandbox.send_user_message(1001, "/ping@newswire_bot")
-        await until(lambda: len(sandbox.bot_messages(1001)) == 2)
+        await wait_for(lambda: len(sandbox.bot_messages(1001)) == 2, what="a second reply")
 
         sandbox.press_button(1001, 1001, reply[0]["message_id"], "again")
-        await until(lambda: sandbox.callback_answers)
+        await wait_for(lambda: sandbox.callback_answers, what="the callback answer")
         assert sandbox.callback_answers[0]["text"] == "Done!"
-        await until(lambda: sandbox.bot_messages(1001)[0]["edited"])
+        await wait_for(lambda: sandbox.bot_messages(1001)[0]["edited"], what="the edit")
         assert sandbox.bot_messages(1001)[0]["text"] == "pong, edited"
         assert sandbox.bot_messages(1001)[0]["reply_markup"] is None
     finally:
@@ -212,7 +191,7 @@ async def test_stop_answers_pending_long_poll(
     poll = asyncio.create_task(
         http.post(f"{server.api_base_url}{TOKEN}/getUpdates", data={"timeout": "30"})
     )
-    await until(lambda: sandbox.counters["getUpdates"] == 1)
+    await wait_for(lambda: sandbox.counters["getUpdates"] == 1, what="the first long poll")
     loop = asyncio.get_running_loop()
     started = loop.time()
     await server.stop()
@@ -287,7 +266,7 @@ async def test_control_wait_sees_edits(client: SandboxClient, sandbox: Sandbox) 
     sandbox.call("sendMessage", {"chat_id": 1001, "text": "v1"})
     version = sandbox.chat_version(1001)
     waiting = asyncio.create_task(client.wait(1001, after=1, version=version, seconds=10))
-    await until(lambda: sandbox.waiting)  # the long poll is parked
+    await wait_for(lambda: sandbox.waiting, what="a parked long poll")  # the long poll is parked
     sandbox.call("editMessageText", {"chat_id": 1001, "message_id": 1, "text": "v2"})
     result = await asyncio.wait_for(waiting, timeout=5)
     assert [(m["text"], m["edited"]) for m in result["messages"]] == [("v2", True)]

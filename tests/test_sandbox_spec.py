@@ -92,9 +92,35 @@ def test_every_object_the_sandbox_returns_fits_the_spec(sandbox: Sandbox) -> Non
     sandbox.press_button(2, 1001, 1, "anything", forge=True)
     sandbox.block_bot(3)
     sandbox.block_bot(3, False)
+    sandbox.inline.feedback = True
+    inline_id = sandbox.inline_query(1001, "otters")
+    story = {
+        "type": "article",
+        "id": "a1",
+        "title": "Otters",
+        "description": "At the park.",
+        "thumbnail_url": "https://img.example/o.jpg",
+        "input_message_content": {"message_text": "<b>Otters</b>", "parse_mode": "HTML"},
+        "reply_markup": {"inline_keyboard": [[{"text": "Site", "url": "https://news.example"}]]},
+    }
+    call(
+        "answerInlineQuery",
+        inline_query_id=inline_id,
+        results=json.dumps([story]),
+        cache_time=10,
+        is_personal=False,
+        next_offset="20",
+    )
+    sandbox.choose_inline_result(inline_id, "a1")
     updates = call("getUpdates")
     kinds = {next(k for k in u if k != "update_id") for u in updates}
-    assert kinds == {"message", "callback_query", "my_chat_member"}
+    assert kinds == {
+        "message",
+        "callback_query",
+        "my_chat_member",
+        "inline_query",
+        "chosen_inline_result",
+    }
     query_id = next(u["callback_query"]["id"] for u in updates if "callback_query" in u)
     call("answerCallbackQuery", callback_query_id=query_id, text="Done")
 
@@ -114,12 +140,14 @@ def test_a_missing_required_parameter_is_telegrams_400(sandbox: Sandbox) -> None
         ("answerCallbackQuery", "callback_query_id"): (
             'Bad Request: parameter "callback_query_id" is required'
         ),
+        ("answerInlineQuery", "results"): 'Bad Request: parameter "results" is required',
     }
     full: dict[str, dict[str, Any]] = {
         "sendMessage": {"chat_id": 1001, "text": "hi"},
         "sendPhoto": {"chat_id": 1001, "photo": "https://img.example/a.jpg"},
         "setMyCommands": {"commands": "[]"},
         "answerCallbackQuery": {"callback_query_id": "1"},
+        "answerInlineQuery": {"inline_query_id": "1", "results": "[]"},
     }
     for (method, missing), description in cases.items():
         params = {k: v for k, v in full[method].items() if k != missing}

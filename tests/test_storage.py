@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -21,32 +19,12 @@ from content.models import (
     chat_id_of,
 )
 from content.storage import Repository, UpsertOutcome
+from tests.support.articles import PUBLISHED, make_article
 from tests.support.storage import deliveries_of, mark_sent
 
-T0 = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+T0 = PUBLISHED
 SGT = timezone(timedelta(hours=8))
 CHANNEL = "@newswire_test"
-
-
-def make(article_id: str, **overrides: Any) -> Article:
-    values: dict[str, Any] = {
-        "id": article_id,
-        "title": f"Story {article_id}",
-        "blocks": (Block(BlockKind.PARAGRAPH, f"Body of {article_id}."),),
-        "published": T0,
-    }
-    values.update(overrides)
-    return Article(**values)
-
-
-@pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
-    repository = Repository.open(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    await repository.migrate()
-    try:
-        yield repository
-    finally:
-        await repository.close()
 
 
 async def reader(repo: Repository, chat_id: int, *subs: tuple[SubscriptionKind, str]) -> None:
@@ -63,7 +41,7 @@ async def test_migrate_twice_is_idempotent_and_keeps_data(tmp_path: Path) -> Non
     repo = Repository.open(url)
     try:
         await repo.migrate()
-        await repo.articles.upsert(make("a1"), now=T0)
+        await repo.articles.upsert(make_article("a1"), now=T0)
         await repo.migrate()
         assert await repo.articles.count() == 1
     finally:
@@ -91,26 +69,26 @@ async def test_meta_round_trip(repo: Repository) -> None:
 
 
 async def test_upsert_new_unchanged_updated(repo: Repository) -> None:
-    story = make("a1", topics=("food",))
+    story = make_article("a1", topics=("food",))
     assert await repo.articles.upsert(story, now=T0) is UpsertOutcome.NEW
     assert (
         await repo.articles.upsert(story, now=T0 + timedelta(minutes=1)) is UpsertOutcome.UNCHANGED
     )
-    changed = make("a1", title="Story a1, corrected", topics=("food", "transport"))
+    changed = make_article("a1", title="Story a1, corrected", topics=("food", "transport"))
     assert await repo.articles.upsert(changed, now=T0) is UpsertOutcome.UPDATED
     assert await repo.articles.count() == 1
     stored = await repo.articles.get("a1")
     assert stored is not None and stored.title == "Story a1, corrected"
     assert await repo.articles.known_topic("transport")
     # Topics follow the update: a removed topic is gone from the counts.
-    await repo.articles.upsert(make("a1", topics=("transport",)), now=T0)
+    await repo.articles.upsert(make_article("a1", topics=("transport",)), now=T0)
     counts = {c.topic: c.count for c in await repo.articles.topic_counts(now=T0)}
     assert counts == {"transport": 1}
 
 
 async def test_same_instant_in_another_zone_is_unchanged(repo: Repository) -> None:
-    await repo.articles.upsert(make("a1", published=T0), now=T0)
-    same = make("a1", published=T0.astimezone(SGT))
+    await repo.articles.upsert(make_article("a1", published=T0), now=T0)
+    same = make_article("a1", published=T0.astimezone(SGT))
     assert await repo.articles.upsert(same, now=T0) is UpsertOutcome.UNCHANGED
 
 
@@ -150,17 +128,17 @@ async def test_article_round_trip(repo: Repository) -> None:
 
 async def test_naive_datetime_is_refused(repo: Repository) -> None:
     with pytest.raises(Exception, match="naive"):
-        await repo.articles.upsert(make("n1", published=datetime(2026, 1, 1)), now=T0)
+        await repo.articles.upsert(make_article("n1", published=datetime(2026, 1, 1)), now=T0)
 
 
 async def test_latest_newest_first_and_embargo(repo: Repository) -> None:
-    await repo.articles.upsert(make("old", published=T0 - timedelta(days=2)), now=T0)
-    await repo.articles.upsert(make("new", published=T0 - timedelta(hours=1)), now=T0)
+    await repo.articles.upsert(make_article("old", published=T0 - timedelta(days=2)), now=T0)
+    await repo.articles.upsert(make_article("new", published=T0 - timedelta(hours=1)), now=T0)
     # No published date: ranked by when it was first seen.
-    await repo.articles.upsert(make("undated", published=None), now=T0 - timedelta(days=1))
+    await repo.articles.upsert(make_article("undated", published=None), now=T0 - timedelta(days=1))
     embargo = T0 + timedelta(hours=3)
     await repo.articles.upsert(
-        make("future", published=T0 - timedelta(minutes=5), publish_at=embargo), now=T0
+        make_article("future", published=T0 - timedelta(minutes=5), publish_at=embargo), now=T0
     )
     ids = [a.id for a in await repo.articles.latest(limit=10, now=T0)]
     assert ids == ["new", "undated", "old"]
@@ -175,7 +153,7 @@ async def test_latest_newest_first_and_embargo(repo: Repository) -> None:
 async def test_embargo_hides_from_search_and_topics(repo: Repository) -> None:
     embargo = T0 + timedelta(hours=1)
     await repo.articles.upsert(
-        make("e1", title="Otters secret", topics=("wildlife",), publish_at=embargo), now=T0
+        make_article("e1", title="Otters secret", topics=("wildlife",), publish_at=embargo), now=T0
     )
     assert await repo.articles.search("otters", limit=5, now=T0) == []
     assert await repo.articles.topic_counts(now=T0) == []
@@ -190,11 +168,11 @@ async def test_embargo_hides_from_search_and_topics(repo: Repository) -> None:
 
 async def test_search_title_beats_body(repo: Repository) -> None:
     await repo.articles.upsert(
-        make("body", title="Weekend news", blocks=(Block(BlockKind.PARAGRAPH, "Otters swim."),)),
+        make_article("body", title="Weekend news", body="Otters swim."),
         now=T0,
     )
     await repo.articles.upsert(
-        make("title", title="Otters at Bishan", published=T0 - timedelta(days=9)), now=T0
+        make_article("title", title="Otters at Bishan", published=T0 - timedelta(days=9)), now=T0
     )
     hits = await repo.articles.search("otters", limit=5, now=T0)
     assert [h.article.id for h in hits] == ["title", "body"]
@@ -203,19 +181,19 @@ async def test_search_title_beats_body(repo: Repository) -> None:
 
 async def test_search_more_matched_words_first(repo: Repository) -> None:
     await repo.articles.upsert(
-        make("one", title="Hawker hawker hawker", blocks=(Block(BlockKind.PARAGRAPH, "hawker"),)),
+        make_article("one", title="Hawker hawker hawker", body="hawker"),
         now=T0,
     )
     both = (Block(BlockKind.PARAGRAPH, "A new hawker centre with 24-hour stalls."),)
-    await repo.articles.upsert(make("two", title="Punggol", blocks=both), now=T0)
-    await repo.articles.upsert(make("none", title="Bus rides"), now=T0)
+    await repo.articles.upsert(make_article("two", title="Punggol", blocks=both), now=T0)
+    await repo.articles.upsert(make_article("none", title="Bus rides"), now=T0)
     hits = await repo.articles.search("hawker stalls", limit=5, now=T0)
     assert [h.article.id for h in hits] == ["two", "one"]
 
 
 async def test_search_matches_whole_words_case_insensitively(repo: Repository) -> None:
-    await repo.articles.upsert(make("cat", title="A CAT story"), now=T0)
-    await repo.articles.upsert(make("cats", title="Concatenate strings"), now=T0)
+    await repo.articles.upsert(make_article("cat", title="A CAT story"), now=T0)
+    await repo.articles.upsert(make_article("cats", title="Concatenate strings"), now=T0)
     assert [h.article.id for h in await repo.articles.search("Cat", limit=5, now=T0)] == ["cat"]
     assert await repo.articles.search("cat", limit=0, now=T0) == []
 
@@ -228,15 +206,15 @@ async def test_hostile_search_matches_nothing_and_breaks_nothing(
     repo: Repository, query: str
 ) -> None:
     for n in range(3):
-        await repo.articles.upsert(make(f"h{n}", title=f"Plain story {n}"), now=T0)
+        await repo.articles.upsert(make_article(f"h{n}", title=f"Plain story {n}"), now=T0)
     assert await repo.articles.search(query, limit=10, now=T0) == []
     assert await repo.articles.count() == 3
 
 
 async def test_like_wildcards_in_words_are_literal(repo: Repository) -> None:
-    await repo.articles.upsert(make("u", title="Using snake_case names"), now=T0)
-    await repo.articles.upsert(make("x", title="Using snakeXcase names"), now=T0)
-    await repo.articles.upsert(make("p", title="Prices up 100% this year"), now=T0)
+    await repo.articles.upsert(make_article("u", title="Using snake_case names"), now=T0)
+    await repo.articles.upsert(make_article("x", title="Using snakeXcase names"), now=T0)
+    await repo.articles.upsert(make_article("p", title="Prices up 100% this year"), now=T0)
     assert [h.article.id for h in await repo.articles.search("snake_case", limit=5, now=T0)] == [
         "u"
     ]
@@ -244,8 +222,8 @@ async def test_like_wildcards_in_words_are_literal(repo: Repository) -> None:
 
 
 async def test_sql_in_a_search_finds_the_words_only(repo: Repository) -> None:
-    await repo.articles.upsert(make("t", title="Table tennis results"), now=T0)
-    await repo.articles.upsert(make("z", title="Unrelated"), now=T0)
+    await repo.articles.upsert(make_article("t", title="Table tennis results"), now=T0)
+    await repo.articles.upsert(make_article("z", title="Unrelated"), now=T0)
     hits = await repo.articles.search("'; DROP TABLE articles;--", limit=5, now=T0)
     assert [h.article.id for h in hits] == ["t"]
     assert await repo.articles.count() == 2
@@ -284,7 +262,7 @@ async def test_subscriptions_are_unique_and_removable(repo: Repository) -> None:
 
 
 async def test_plan_deliveries_channels_and_matching_readers_once(repo: Repository) -> None:
-    story = make("a1", topics=("food", "transport"))
+    story = make_article("a1", topics=("food", "transport"))
     await repo.articles.upsert(story, now=T0)
     topic, keyword = SubscriptionKind.TOPIC, SubscriptionKind.KEYWORD
     await reader(repo, 1, (topic, "food"))
@@ -323,11 +301,11 @@ async def test_plan_deliveries_channels_and_matching_readers_once(repo: Reposito
 
 
 async def test_articles_to_plan_skips_archived_and_embargoed(repo: Repository) -> None:
-    await repo.articles.upsert(make("archived"), now=T0)
+    await repo.articles.upsert(make_article("archived"), now=T0)
     await repo.articles.mark_archived("archived", now=T0)
-    await repo.articles.upsert(make("fresh"), now=T0)
+    await repo.articles.upsert(make_article("fresh"), now=T0)
     later = T0 + timedelta(hours=2)
-    await repo.articles.upsert(make("embargoed", publish_at=later), now=T0)
+    await repo.articles.upsert(make_article("embargoed", publish_at=later), now=T0)
     assert [a.id for a in await repo.articles.due_for_planning(now=T0)] == ["fresh"]
     assert sorted(a.id for a in await repo.articles.due_for_planning(now=later)) == [
         "embargoed",
@@ -336,7 +314,7 @@ async def test_articles_to_plan_skips_archived_and_embargoed(repo: Repository) -
 
 
 async def planned_outbox(repo: Repository) -> None:
-    story = make("a1", topics=("food",))
+    story = make_article("a1", topics=("food",))
     await repo.articles.upsert(story, now=T0)
     await reader(repo, 1, (SubscriptionKind.TOPIC, "food"))
     await reader(repo, 2, (SubscriptionKind.TOPIC, "food"))
@@ -377,6 +355,22 @@ async def test_delivery_state_transitions(repo: Repository) -> None:
     assert [(d.id, d.attempts) for d in again] == [(r1.id, 2)]
 
 
+async def test_a_correction_while_the_post_is_on_the_wire_edits_it_once_recorded(
+    repo: Repository,
+) -> None:
+    await planned_outbox(repo)
+    (channel,) = await repo.outbox.claim_due(now=T0, limit=1)  # sending, result not recorded
+    assert await repo.outbox.requeue_channel_edits("a1", now=T0) == 1
+    later = T0 + timedelta(seconds=1)
+    await repo.outbox.mark_sent_many([(channel.id, 77, later)])
+    row = next(d for d in await deliveries_of(repo, "a1") if d.id == channel.id)
+    assert row.state is DeliveryState.PENDING and row.message_id == 77  # an edit of post 77
+    (again,) = [d for d in await repo.outbox.claim_due(now=later, limit=5) if d.id == channel.id]
+    await repo.outbox.mark_sent_many([(again.id, 77, later)])
+    row = next(d for d in await deliveries_of(repo, "a1") if d.id == channel.id)
+    assert row.state is DeliveryState.SENT  # edited once, not again and again
+
+
 async def test_flood_wait_retry_keeps_attempts(repo: Repository) -> None:
     await planned_outbox(repo)
     (delivery,) = await repo.outbox.claim_due(now=T0, limit=1)
@@ -394,7 +388,7 @@ async def test_flood_wait_retry_keeps_attempts(repo: Repository) -> None:
 
 async def test_deactivate_chat_drops_subscriptions_and_kills_pending(repo: Repository) -> None:
     await planned_outbox(repo)
-    sent_story = make("a0", topics=("food",))
+    sent_story = make_article("a0", topics=("food",))
     await repo.articles.upsert(sent_story, now=T0)
     await repo.outbox.plan(sent_story, channels=[], keyword_matches=[], now=T0)
     for d in await repo.outbox.claim_due(now=T0, limit=10):
@@ -413,7 +407,7 @@ async def test_deactivate_chat_drops_subscriptions_and_kills_pending(repo: Repos
     assert all(d.state is DeliveryState.FAILED for d in others)
     assert await repo.readers.active_subscriber_count() == 1
     # A new story reaches only the remaining active reader.
-    story = make("a2", topics=("food",))
+    story = make_article("a2", topics=("food",))
     await repo.articles.upsert(story, now=T0)
     await repo.outbox.plan(story, channels=[], keyword_matches=[], now=T0)
     assert [d.chat_id for d in await deliveries_of(repo, "a2")] == ["2"]
@@ -451,7 +445,7 @@ async def test_retries_due_go_before_the_queue(repo: Repository) -> None:
     await mark_sent(repo, delivery_id=channel.id, message_id=1, now=T0)
     await repo.outbox.mark_retry(delivery_id=first_reader.id, at=T0, error="timeout", now=T0)
     await repo.outbox.requeue_dead(article_id="a1", now=T0)  # no dead rows: a no-op
-    story = make("b1", topics=("food",))
+    story = make_article("b1", topics=("food",))
     await repo.articles.upsert(story, now=T0)
     await repo.outbox.plan(story, channels=[CHANNEL], keyword_matches=[], now=T0)
     (next_up,) = await repo.outbox.claim_due(now=T0, limit=1)
@@ -465,7 +459,7 @@ async def test_migrate_chat_moves_unsent_and_subscriptions(repo: Repository) -> 
     await repo.readers.upsert_chat(chat_id=-100, first_name="Group", username=None, now=T0)
     await repo.readers.subscribe(chat_id=-100, kind=SubscriptionKind.TOPIC, value="food", now=T0)
     for article_id in ("s1", "s2"):
-        story = make(article_id, topics=("food",))
+        story = make_article(article_id, topics=("food",))
         await repo.articles.upsert(story, now=T0)
         await repo.outbox.plan(story, channels=[], keyword_matches=[], now=T0)
     (sent,) = [d for d in await repo.outbox.claim_due(now=T0, limit=5) if d.article_id == "s1"]
@@ -530,7 +524,7 @@ async def test_two_scans_storing_the_same_new_article_make_one(tmp_path: Path) -
     try:
         await first.migrate()
         for attempt in range(5):
-            story = make(f"race{attempt}", topics=("food", "transport"))
+            story = make_article(f"race{attempt}", topics=("food", "transport"))
             outcomes = await asyncio.gather(
                 first.articles.upsert(story, now=T0), second.articles.upsert(story, now=T0)
             )

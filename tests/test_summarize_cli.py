@@ -10,16 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot import summarize_cli
-
-FIXTURES = Path(__file__).parent / "fixtures"
-SAMPLE = FIXTURES / "ukraine-tells-russian-mothers-to-pick-up-captured-sons.txt"
+from tests.support.articles import SAMPLE
+from tests.support.cli import parse_command
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="newswire")
-    sub = parser.add_subparsers(dest="command", required=True)
-    summarize_cli.add_parser(sub)
-    return parser.parse_args(["summarize", *argv])
+    return parse_command(summarize_cli.add_parser, "summarize", *argv)
 
 
 def test_summarize_file_prints_one_sentence_a_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,8 +6,6 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
@@ -20,13 +18,7 @@ from content.summarizing import (
     split_sentences,
 )
 from content.summarizing.sentences import quote_balance
-
-SAMPLE = (
-    Path(__file__).parent
-    / "fixtures"
-    / "ukraine-tells-russian-mothers-to-pick-up-captured-sons.txt"
-)
-
+from tests.support.articles import SAMPLE, SGT
 
 # --- sentence splitter ------------------------------------------------------------------------
 
@@ -158,7 +150,7 @@ def _sample_article() -> tuple[str, list[str]]:
     except ImportError:
         blocks = [b.strip() for b in SAMPLE.read_text(encoding="utf-8").split("\n\n") if b.strip()]
         return blocks[0], blocks[1:]
-    article = parse_file(SAMPLE, default_tz=ZoneInfo("Asia/Singapore"))
+    article = parse_file(SAMPLE, default_tz=SGT)
     return article.title, list(article.paragraphs)
 
 

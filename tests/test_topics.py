@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from content.models import Article, Block, BlockKind
+from content.models import Article
 from content.parsing import parse_file
 from content.topics import TOPICS, derive_topics, keyword_matches, normalise_topic, topic_scores
-
-FIXTURES = Path(__file__).parent / "fixtures"
-SGT = ZoneInfo("Asia/Singapore")
+from tests.support.articles import FIXTURES, SGT, make_article
 
 
 def fixture(name: str) -> Article:
@@ -25,8 +21,7 @@ def article(
     title: str, body: str = "", *, standfirst: str | None = None, tags: tuple[str, ...] = ()
 ) -> Article:
     """A one-paragraph article."""
-    blocks = (Block(BlockKind.PARAGRAPH, body),) if body else ()
-    return Article(id="x", title=title, blocks=blocks, standfirst=standfirst, tags=tags)
+    return make_article("x", title=title, body=body, standfirst=standfirst, tags=tags)
 
 
 # --- taxonomy --------------------------------------------------------------------------------

@@ -10,43 +10,31 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.delivery.policy import Verdict, classify
 from bot.delivery.transport import AiohttpRequest
-from bot.sandbox import Limits, Sandbox, SandboxServer
-
-TOKEN = "123456:transport-test-token-aaaaaaaaaaaaaa"
-READER = 1001
+from bot.sandbox import Sandbox, SandboxServer
+from tests.support.sandbox import READER, TOKEN
+from tests.support.worker import delivery_bot
 
 
 @pytest.fixture
-async def sandbox() -> AsyncIterator[tuple[Sandbox, Bot]]:
-    box = Sandbox(bot_token=TOKEN, limits=Limits(private_burst=2))
-    box.add_user(READER, "Reader")
-    server = SandboxServer(box, port=0)
-    await server.start()
-    bot = Bot(
-        TOKEN,
-        base_url=server.api_base_url,
-        base_file_url=server.file_base_url,
-        request=AiohttpRequest(read_timeout=0.5),
-    )
-    await bot.initialize()
-    try:
-        yield box, bot
-    finally:
-        await bot.shutdown()
-        await server.stop()
+async def bot(server: SandboxServer, sandbox: Sandbox) -> AsyncIterator[Bot]:
+    """PTB's Bot on the worker's aiohttp transport; READER may send two messages in a burst."""
+    sandbox.limits.private_burst = 2
+    request = AiohttpRequest(read_timeout=0.5)
+    async with Bot(
+        TOKEN, base_url=server.api_base_url, base_file_url=server.file_base_url, request=request
+    ) as b:
+        yield b
 
 
-async def test_sends_html_with_a_keyboard(sandbox: tuple[Sandbox, Bot]) -> None:
-    box, bot = sandbox
+async def test_sends_html_with_a_keyboard(sandbox: Sandbox, bot: Bot) -> None:
     message = await bot.send_message(READER, "<b>bold</b> &amp; plain", parse_mode="HTML")
     assert message.message_id > 0
-    (sent,) = box.bot_messages(READER)
+    (sent,) = sandbox.bot_messages(READER)
     assert sent["text"] == "bold & plain"
     assert sent["entities"][0]["type"] == "bold"
 
 
-async def test_maps_every_failure_like_ptb(sandbox: tuple[Sandbox, Bot]) -> None:
-    box, bot = sandbox
+async def test_maps_every_failure_like_ptb(sandbox: Sandbox, bot: Bot) -> None:
     with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
         await bot.send_message(READER, "<p>x</p>", parse_mode="HTML")
     with pytest.raises(BadRequest, match=r"(?i)chat not found"):
@@ -56,20 +44,19 @@ async def test_maps_every_failure_like_ptb(sandbox: tuple[Sandbox, Bot]) -> None
     with pytest.raises(RetryAfter) as flood:
         await bot.send_message(READER, "three")
     assert classify(flood.value).verdict is Verdict.FLOOD
-    box.block_bot(READER)
+    sandbox.block_bot(READER)
     with pytest.raises(Forbidden, match=r"(?i)blocked"):
         await bot.send_message(READER, "four")
 
 
-async def test_server_errors_and_slow_answers(sandbox: tuple[Sandbox, Bot]) -> None:
-    box, bot = sandbox
-    box.limits.enforce = False
-    box.update_faults({"error_rate": 1.0, "seed": 1})
+async def test_server_errors_and_slow_answers(sandbox: Sandbox, bot: Bot) -> None:
+    sandbox.limits.enforce = False
+    sandbox.update_faults({"error_rate": 1.0, "seed": 1})
     with pytest.raises(NetworkError) as server_error:
         await bot.send_message(READER, "x")
     assert not isinstance(server_error.value, BadRequest)
     assert classify(server_error.value).verdict is Verdict.TRANSIENT
-    box.update_faults({"error_rate": 0.0, "slow_rate": 1.0, "slow_seconds": 2.0})
+    sandbox.update_faults({"error_rate": 0.0, "slow_rate": 1.0, "slow_seconds": 2.0})
     with pytest.raises(TimedOut) as slow:
         await bot.send_message(READER, "y")
     assert classify(slow.value).verdict is Verdict.TRANSIENT
@@ -109,24 +96,16 @@ def test_a_photo_telegram_cannot_use_is_its_own_verdict() -> None:
 
 
 async def test_delivery_bot_uses_the_public_api_without_warnings(
-    sandbox: tuple[Sandbox, Bot], recwarn: pytest.WarningsRecorder
+    server: SandboxServer, sandbox: Sandbox, recwarn: pytest.WarningsRecorder
 ) -> None:
     """Sends and edits go through `Bot.do_api_request`; its "use send_message" advice is muted."""
     import inspect
 
     from bot.delivery import transport
-    from bot.delivery.transport import DeliveryBot, prepare
+    from bot.delivery.transport import prepare
 
-    box, plain = sandbox
     assert "telegram._" not in inspect.getsource(transport)  # no private PTB modules
-    bot = DeliveryBot(
-        TOKEN,
-        base_url=plain.base_url.removesuffix(TOKEN),
-        base_file_url=plain.base_file_url.removesuffix(TOKEN),
-        request=AiohttpRequest(),
-    )
-    await bot.initialize()
-    try:
+    async with delivery_bot(server, TOKEN) as bot:
         message_id = await bot.send_prepared(
             READER, prepare("<b>one</b>", parse_mode="HTML", keyboard=None)
         )
@@ -136,8 +115,6 @@ async def test_delivery_bot_uses_the_public_api_without_warnings(
             "<b>two</b>", parse_mode="HTML", keyboard=None, photo="https://x/y.jpg"
         )
         assert await bot.edit_prepared(READER, message_id, photo_post) == message_id
-    finally:
-        await bot.shutdown()
-    (sent,) = box.bot_messages(READER)
+    (sent,) = sandbox.bot_messages(READER)
     assert sent["text"] == "two"
     assert not [w for w in recwarn if "Please use" in str(w.message)]

@@ -65,6 +65,11 @@ def is_not_modified(exc: TelegramError) -> bool:
     return isinstance(exc, BadRequest) and "message is not modified" in str(exc).lower()
 
 
+def is_query_too_old(exc: TelegramError) -> bool:
+    """An answer to a callback or inline query that came too late (or names an unknown query)."""
+    return isinstance(exc, BadRequest) and "query is too old" in str(exc).lower()
+
+
 def is_wrong_message_kind(exc: TelegramError) -> bool:
     """An edit of text on a photo message (or of a caption on a text one)."""
     return isinstance(exc, BadRequest) and "in the message to edit" in str(exc).lower()

@@ -35,10 +35,15 @@ from bot.delivery.policy import Verdict, backoff, classify
 from bot.delivery.recorder import Recorder
 from bot.delivery.supervise import Backoff, describe, pause
 from bot.delivery.transport import DeliveryBot, Prepared
-from content.models import Delivery
+from bot.rendering import i18n
+from bot.rendering.digests import digest as render_digest
+from content.digests import choose
+from content.models import Article, Delivery, DeliveryKind
 from content.storage import Repository
 
 log = logging.getLogger(__name__)
+
+BUNDLES = (DeliveryKind.DIGEST, DeliveryKind.AWAY)  # one message bundling held stories
 
 Notifier = Callable[[str], Awaitable[None]]
 WorkerHealth = liveness.WorkerHealth
@@ -364,6 +369,9 @@ class DeliveryWorker:
             log.warning("could not requeue delivery %d (%s)", delivery.id, describe(exc))
 
     async def _send(self, delivery: Delivery) -> None:
+        if delivery.kind in BUNDLES:
+            await self._send_bundle(delivery)
+            return
         article = await self.articles.get(delivery.article_id, fresh=is_edit(delivery))
         if article is None:
             await self.repo.outbox.mark_dead(
@@ -390,6 +398,30 @@ class DeliveryWorker:
             else:
                 await self.outcomes.apply(delivery, article, rendered, outcome)
                 return
+        await self.recorder.record_sent(delivery.id, message_id)
+
+    async def _send_bundle(self, delivery: Delivery) -> None:
+        """A digest or "While you were away": one message listing the bundled stories."""
+        stories = await self.repo.outbox.bundled(
+            digest_id=delivery.id, chat_id=delivery.chat_id, now=self.clock()
+        )
+        if not stories:
+            # Every story was withdrawn or embargoed again since: no digest of nothing.
+            await self.repo.outbox.mark_dead(
+                delivery_id=delivery.id, error="no stories left", now=self.clock()
+            )
+            return
+        settings = await self.repo.readers.settings_of(delivery.chat_id)
+        with i18n.using(i18n.translations_for(settings.language)):
+            rendered = render_digest(choose(stories), kind=delivery.kind, digest_id=delivery.id)
+        try:
+            message_id = await self._put(delivery, self.renders.prepare(rendered))
+        except TelegramError as exc:
+            # The failure policy as for any send (its alerts name the bundle, for editors).
+            title = f"{delivery.kind.value} of {len(stories)} stories"
+            subject = Article(id=delivery.article_id, title=title, blocks=())
+            await self.outcomes.apply(delivery, subject, rendered, classify(exc))
+            return
         await self.recorder.record_sent(delivery.id, message_id)
 
     async def _put(self, delivery: Delivery, post: Prepared) -> int:

@@ -96,6 +96,7 @@ async def remember_reader(update: Update, context: NewswireContext) -> None:
         first_name=user.first_name if user else None,
         username=user.username if user else None,
         now=context.services.clock(),
+        language=context.reader.language,
     )
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import enum
 import re
+from collections.abc import Sequence
 
 from telegram import Update
 
@@ -11,17 +11,17 @@ from bot import rendering
 from bot.callbacks import SubscribeTopic, Unsubscribe
 from bot.context import NewswireContext
 from bot.handlers.common import argument_text, edit, on_button, remember_reader, reply
+from bot.rendering import settings as views
 from content.models import SubscriptionKind, chat_id_of
+from content.preferences import (
+    MAX_EXCLUDES,
+    MAX_SUBSCRIPTIONS,
+    MAX_TERM_CHARS,
+    SettingError,
+    parse_subscribe,
+)
+from content.storage.readers import Followed
 from content.topics import TOPICS, normalise_topic
-
-MAX_KEYWORD = 64  # characters
-MAX_SUBSCRIPTIONS = 50  # per reader
-
-
-class Followed(enum.Enum):
-    CREATED = "created"
-    ALREADY = "already"
-    TOO_MANY = "too many"
 
 
 async def topics(update: Update, context: NewswireContext) -> None:
@@ -41,28 +41,30 @@ async def _classify(context: NewswireContext, text: str) -> tuple[SubscriptionKi
     slug, keyword = _forms(text)
     if slug and (slug in TOPICS or await context.services.repo.articles.known_topic(slug)):
         return SubscriptionKind.TOPIC, slug
-    if not re.search(r"\w", keyword) or len(keyword) > MAX_KEYWORD:
+    if not re.search(r"\w", keyword) or len(keyword) > MAX_TERM_CHARS:
         return None
     return SubscriptionKind.KEYWORD, keyword
 
 
 async def _follow(
-    update: Update, context: NewswireContext, kind: SubscriptionKind, value: str
+    update: Update,
+    context: NewswireContext,
+    kind: SubscriptionKind,
+    value: str,
+    excludes: Sequence[str] = (),
 ) -> Followed:
-    """Subscribe the reader, within the per-reader limit."""
+    """Subscribe the reader, within the per-reader limit (new exclusions replace old ones)."""
     chat = update.effective_chat
     assert chat is not None
     await remember_reader(update, context)
-    repo = context.services.repo
-    current = await repo.readers.subscriptions_of(chat_id_of(chat.id))
-    if any(s.value == value and s.kind is kind for s in current):
-        return Followed.ALREADY
-    if len(current) >= MAX_SUBSCRIPTIONS:
-        return Followed.TOO_MANY
-    created = await repo.readers.subscribe(
-        chat_id=chat_id_of(chat.id), kind=kind, value=value, now=context.services.clock()
+    return await context.services.repo.readers.follow(
+        chat_id=chat_id_of(chat.id),
+        kind=kind,
+        value=value,
+        excludes=excludes,
+        now=context.services.clock(),
+        limit=MAX_SUBSCRIPTIONS,
     )
-    return Followed.CREATED if created else Followed.ALREADY
 
 
 async def subscribe(update: Update, context: NewswireContext) -> None:
@@ -70,16 +72,26 @@ async def subscribe(update: Update, context: NewswireContext) -> None:
     if not text:
         await reply(update, rendering.usage_subscribe())
         return
-    classified = await _classify(context, text)
+    try:
+        request = parse_subscribe(text)
+    except SettingError as exc:
+        many = str(exc) == "too many exclusions"
+        failure = views.too_many_excludes(MAX_EXCLUDES) if many else None
+        await reply(update, failure or rendering.bad_keyword(MAX_TERM_CHARS))
+        return
+    classified = await _classify(context, request.term)
     if classified is None:
-        await reply(update, rendering.bad_keyword(MAX_KEYWORD))
+        await reply(update, rendering.bad_keyword(MAX_TERM_CHARS))
         return
     kind, value = classified
-    outcome = await _follow(update, context, kind, value)
-    if outcome is Followed.TOO_MANY:
+    outcome = await _follow(update, context, kind, value, request.excludes)
+    if outcome is Followed.FULL:
         await reply(update, rendering.too_many_subscriptions(MAX_SUBSCRIPTIONS))
         return
-    await reply(update, rendering.subscribed(kind, value, created=outcome is Followed.CREATED))
+    answer = rendering.subscribed(kind, value, created=outcome is not Followed.ALREADY)
+    if request.excludes:
+        answer = rendering.Rendered(answer.html + "\n" + views.excluding(request.excludes))
+    await reply(update, answer)
 
 
 async def unsubscribe(update: Update, context: NewswireContext) -> None:
@@ -117,10 +129,10 @@ async def on_subscribe_button(
         return
     topic = classified[1]
     outcome = await _follow(update, context, SubscriptionKind.TOPIC, topic)
-    if outcome is Followed.TOO_MANY:
+    if outcome is Followed.FULL:
         await query.answer(rendering.answer_too_many(MAX_SUBSCRIPTIONS), show_alert=True)
         return
-    await query.answer(rendering.answer_subscribed(topic, created=outcome is Followed.CREATED))
+    await query.answer(rendering.answer_subscribed(topic, created=outcome is Followed.ADDED))
 
 
 async def on_unsubscribe_button(

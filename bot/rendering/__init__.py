@@ -8,6 +8,12 @@ from bot.rendering.admin import retried, stats, usage_retry
 from bot.rendering.cards import article_card, article_pages, byline, channel_post, reader_alert
 from bot.rendering.i18n import _, ngettext, using
 from bot.rendering.keyboards import deep_link, page_keyboard
+from bot.rendering.links import (
+    link_blocked,
+    link_not_an_article,
+    link_other_site,
+    link_unreachable,
+)
 from bot.rendering.lists import latest, search_results, subscription_list, topics
 from bot.rendering.replies import (
     CommandDoc,
@@ -70,6 +76,10 @@ __all__ = [
     "help_message",
     "hint",
     "latest",
+    "link_blocked",
+    "link_not_an_article",
+    "link_other_site",
+    "link_unreachable",
     "ngettext",
     "not_found",
     "notice",

@@ -24,6 +24,12 @@ from content.models import Article, BlockKind
 _WEB_URL = re.compile(r"(?i)^https?://[^\s/$.?#][^\s]*$")
 
 
+def web_image(article: Article) -> str | None:
+    """The story's image when it is a web address Telegram can fetch (else None)."""
+    image = article.image
+    return image if image and _WEB_URL.match(image) else None
+
+
 def byline(article: Article, zone: tzinfo) -> str:
     parts = [p for p in (article.author, format_time(article.published, zone)) if p]
     return " · ".join(parts)
@@ -64,8 +70,8 @@ def channel_post(article: Article, *, bot_username: str) -> Rendered:
     # The story's image goes with it when it is a web address Telegram can fetch and the
     # text fits a caption; otherwise the post is a text message.
     photo = None
-    image = article.image
-    if image and _WEB_URL.match(image) and utf16_len(plain_text(text)) <= CAPTION_LIMIT:
+    image = web_image(article)
+    if image and utf16_len(plain_text(text)) <= CAPTION_LIMIT:
         photo = image
     return Rendered(text, channel_keyboard(article, bot_username=bot_username), photo)
 

@@ -7,7 +7,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from babel.dates import format_datetime, format_skeleton
+from babel.dates import format_time as babel_time
+from babel.numbers import format_decimal
 from telegram import InlineKeyboardMarkup
+
+from bot.rendering import i18n
 
 CAPTION_LIMIT = 1024  # a photo's caption, after entity parsing
 MESSAGE_LIMIT = 4096  # characters after entity parsing; we count UTF-16 units to be safe
@@ -31,12 +36,26 @@ def hashtag(topic: str) -> str:
     return "#" + re.sub(r"\W+", "_", topic).strip("_")
 
 
+# English keeps its house style ("4 Mar 2022, 2:03 AM"); other languages follow CLDR.
+_ENGLISH_TIME = "d MMM y, h:mm a"
+
+
 def format_time(moment: datetime | None, zone: tzinfo) -> str:
+    """A moment in `zone`, written the way the active language writes dates (Babel)."""
     if moment is None:
         return ""
     local = moment.astimezone(zone)
-    hour = local.strftime("%I").lstrip("0") or "12"
-    return f"{local.day} {local:%b %Y}, {hour}:{local:%M %p}"
+    where = i18n.locale()
+    if where.language == "en":
+        return format_datetime(local, _ENGLISH_TIME, tzinfo=zone, locale=where)
+    day = format_skeleton("yMMMd", local, tzinfo=zone, locale=where)
+    clock = babel_time(local, "short", tzinfo=zone, locale=where)
+    return str(where.datetime_formats["medium"]).format(clock, day)
+
+
+def format_number(value: int | float) -> str:
+    """A count the way the active language groups digits ("12,34,567" in Tamil)."""
+    return format_decimal(value, locale=i18n.locale())
 
 
 def shorten(text: str, limit: int) -> str:

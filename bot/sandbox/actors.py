@@ -22,7 +22,8 @@ class Actors:
     def __init__(self, sandbox: Sandbox) -> None:
         self._sb = sandbox
 
-    def _user(self, user_id: int) -> JSON:
+    def user(self, user_id: int) -> JSON:
+        """The user (made on first mention, as Telegram knows anyone who writes)."""
         state = self._sb.state
         if user_id not in state.users:
             state.add_user(user_id, "Reader", None)
@@ -34,7 +35,7 @@ class Actors:
             raise Refused("message text is empty")
         if utf16_len(text) > MAX_TEXT:
             raise Refused("message is too long")
-        user = self._user(user_id)
+        user = self.user(user_id)
         if user_id in self._sb.state.blocked:
             # Writing again means the user pressed "Restart": the bot is unblocked.
             self.block_bot(user_id, False)
@@ -64,7 +65,7 @@ class Actors:
         elif not 1 <= len(callback_data.encode("utf-8")) <= 64:
             # Telegram's clients cannot send more than a button can hold, forged or not.
             raise Refused("callback_data must be 1-64 bytes")
-        user = self._user(user_id)
+        user = self.user(user_id)
         query_id = str(4_000_000_000_000_000_000 + next(state.ids))
         query: JSON = {
             "id": query_id,
@@ -80,7 +81,7 @@ class Actors:
     def block_bot(self, user_id: int, blocked: bool = True) -> None:
         """The user blocks (or unblocks) the bot; sends then fail with 403."""
         state = self._sb.state
-        user = self._user(user_id)
+        user = self.user(user_id)
         if (user_id in state.blocked) == blocked:
             return
         if blocked:

@@ -81,12 +81,39 @@ class SandboxClient:
         return result
 
     async def add_user(
-        self, user_id: int, first_name: str = "Reader", username: str | None = None
+        self,
+        user_id: int,
+        first_name: str = "Reader",
+        username: str | None = None,
+        *,
+        language_code: str = "en",
     ) -> JSON:
-        """A user who has started the bot; returns the Bot API User."""
-        body = {"id": user_id, "first_name": first_name, "username": username}
+        """A user who has started the bot (app language `language_code`); the Bot API User."""
+        body = {
+            "id": user_id,
+            "first_name": first_name,
+            "username": username,
+            "language_code": language_code,
+        }
         result: JSON = await self._post("users", body)
         return result
+
+    async def set_language(self, user_id: int, language_code: str) -> JSON:
+        """The user switches their Telegram app language; returns the Bot API User."""
+        body = {"user_id": user_id, "language_code": language_code}
+        result: JSON = await self._post("users/language", body)
+        return result
+
+    async def commands(self, language_code: str | None = None) -> list[JSON]:
+        """The command menu a user with this app language sees (default scope)."""
+        params = {"language_code": language_code} if language_code else {}
+        result = await self._get("commands", **params)
+        return list(result["commands"])
+
+    async def scoped_commands(self) -> tuple[dict[str, list[JSON]], dict[str, int]]:
+        """Every menu the bot set and how many times, by "<scope JSON>|<language_code>"."""
+        result = await self._get("commands")
+        return dict(result["scoped"]), {k: int(v) for k, v in result["sets"].items()}
 
     async def add_users_bulk(self, first_id: int, count: int) -> JSON:
         """`count` users from `first_id` on (at most 2,000,000), made in O(1)."""
@@ -125,6 +152,28 @@ class SandboxClient:
             "forge": forge,
         }
         return str((await self._post("press", body))["callback_query_id"])
+
+    async def inline_query(
+        self, user_id: int, query: str, *, offset: str = "", chat_id: int | str | None = None
+    ) -> str:
+        """The user types `@bot query` (default: in their chat with the bot); the query id."""
+        body = {"user_id": user_id, "query": query, "offset": offset, "chat_id": chat_id}
+        return str((await self._post("inline", body))["inline_query_id"])
+
+    async def inline_answer(self, query_id: str, *, seconds: float = 10.0) -> JSON:
+        """Wait for the bot's answer: {answered, results, next_offset, cache_time, ...}."""
+        result: JSON = await self._get("inline/answer", inline_query_id=query_id, timeout=seconds)
+        return result
+
+    async def choose_inline_result(self, query_id: str, result_id: str) -> JSON:
+        """The user taps a result; returns the message sent into the chat via the bot."""
+        body = {"inline_query_id": query_id, "result_id": result_id}
+        result: JSON = await self._post("inline/choose", body)
+        return result
+
+    async def set_inline_feedback(self, enabled: bool) -> None:
+        """BotFather's /setinlinefeedback: whether chosen results reach the bot as updates."""
+        await self._post("inline/feedback", {"enabled": enabled})
 
     async def block(self, user_id: int, blocked: bool = True) -> None:
         """The user blocks (or unblocks) the bot."""

@@ -39,6 +39,12 @@ def _int(value: Any, name: str) -> int:
         raise Refused(f"{name} must be an integer") from None
 
 
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise Refused(f"{name} must be a string")
+    return value
+
+
 def _chat_id(value: Any) -> int | str:
     """A chat id from a query or JSON value: an integer or an "@username"."""
     if isinstance(value, str) and value.strip().startswith("@"):
@@ -96,8 +102,15 @@ class ControlApi:
         get("/state", self._state)
         post("/users", self._add_user)
         post("/users/bulk", self._add_users_bulk)
+        post("/users/language", self._set_language)
+        get("/commands", self._commands)
         post("/send", self._send)
         post("/press", self._press)
+        # Inline mode: type a query, wait for the bot's answer, choose a result.
+        post("/inline", self._inline_query)
+        get("/inline/answer", self._inline_answer)
+        post("/inline/choose", self._choose_inline)
+        post("/inline/feedback", self._inline_feedback)
         post("/block", self._block)
         post("/delete", self._delete)
         post("/channels", self._add_channel)
@@ -169,8 +182,28 @@ class ControlApi:
             _int(body.get("id"), "id"),
             str(body.get("first_name") or "Reader"),
             body.get("username") or None,
+            _text(body.get("language_code", "en"), "language_code"),
         )
         return web.json_response(user)
+
+    async def _set_language(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        user = self.sandbox.set_language(
+            _int(body.get("user_id"), "user_id"),
+            _text(body.get("language_code"), "language_code"),
+        )
+        return web.json_response(user)
+
+    async def _commands(self, request: web.Request) -> web.Response:
+        """The menu a user with `language_code` sees; every menu set and how often, by key."""
+        language = request.query.get("language_code") or None
+        return web.json_response(
+            {
+                "commands": self.sandbox.commands_for(language),
+                "scoped": self.sandbox.scoped_commands,
+                "sets": dict(self.sandbox.command_sets),
+            }
+        )
 
     async def _add_users_bulk(self, request: web.Request) -> web.Response:
         body = await self._body(request)
@@ -205,6 +238,45 @@ class ControlApi:
             forge=forge,
         )
         return web.json_response({"callback_query_id": query_id})
+
+    async def _inline_query(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        query, offset = body.get("query", ""), body.get("offset", "")
+        if not isinstance(query, str) or not isinstance(offset, str):
+            raise Refused("query and offset must be strings")
+        raw_chat = body.get("chat_id")
+        query_id = self.sandbox.inline_query(
+            _int(body.get("user_id"), "user_id"),
+            query,
+            offset=offset,
+            chat_id=None if raw_chat is None else self._resolved(raw_chat),
+        )
+        return web.json_response({"inline_query_id": query_id})
+
+    async def _inline_answer(self, request: web.Request) -> web.Response:
+        query_id = request.query.get("inline_query_id", "")
+        self.sandbox.inline_answer(query_id)  # refuses an unknown id before waiting
+        answer = await self.sandbox.changes.poll(
+            lambda: self.sandbox.inline_answer(query_id),
+            self._timeout(request, default=10.0),
+            abort=self._closing(),
+        )
+        return web.json_response({"answered": answer is not None, **(answer or {})})
+
+    async def _choose_inline(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        query_id, result_id = body.get("inline_query_id"), body.get("result_id")
+        if not isinstance(query_id, str) or not isinstance(result_id, str):
+            raise Refused("inline_query_id and result_id must be strings")
+        return web.json_response(self.sandbox.choose_inline_result(query_id, result_id))
+
+    async def _inline_feedback(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        enabled = body.get("enabled")
+        if not isinstance(enabled, bool):
+            raise Refused("enabled must be true or false")
+        self.sandbox.inline.feedback = enabled
+        return web.json_response({"feedback": enabled})
 
     async def _block(self, request: web.Request) -> web.Response:
         body = await self._body(request)

@@ -9,7 +9,9 @@ against which every call is checked).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -20,9 +22,10 @@ from bot.sandbox.actors import Actors
 from bot.sandbox.errors import JSON, ApiError, Params, Refused, UploadedFile, bad_request
 from bot.sandbox.faults import DeliveryLog, Dice, Faults
 from bot.sandbox.flood import Flood, Limits
-from bot.sandbox.methods import table
+from bot.sandbox.methods import inline, table
 from bot.sandbox.methods.callbacks import QUERY_TOO_OLD
 from bot.sandbox.methods.editing import NOT_MODIFIED
+from bot.sandbox.methods.inline import InlineQueries
 from bot.sandbox.methods.messages import SENDING, content_of
 from bot.sandbox.state import Message, State
 from bot.sandbox.updates import Changes, UpdateFeed
@@ -43,6 +46,14 @@ _LOG = logging.getLogger(__name__)
 MAX_BULK_USERS = 2_000_000
 MAX_RECEIVED_RANGE = 10_000_000
 _NOT_FOUND: JSON = {"ok": False, "error_code": 404, "description": "Not Found"}
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+
+
+def _language_code(raw: str) -> str:
+    """An IETF language tag as Telegram sends it ("en", "zh-hans", "ta-IN")."""
+    if not _LANGUAGE_TAG.fullmatch(raw) or len(raw) > 35:
+        raise Refused("language_code must be an IETF language tag such as en, zh-hans or ta-IN")
+    return raw
 
 
 class Sandbox:
@@ -77,8 +88,10 @@ class Sandbox:
         self.unknown_parameters: Counter[str] = Counter()
         self.commands: list[JSON] = []
         self.scoped_commands: dict[str, list[JSON]] = {}
+        self.command_sets: Counter[str] = Counter()  # setMyCommands calls per scope_key
         self.callback_queries: dict[str, JSON] = {}
         self.callback_answers: list[JSON] = []
+        self.inline = InlineQueries()  # typed queries, their answers, feedback on/off
         self.html_cache: OrderedDict[str, tuple[str, list[JSON]]] = OrderedDict()
         self._methods = {name.lower(): (name, handler) for name, handler in table().items()}
 
@@ -100,10 +113,28 @@ class Sandbox:
     # ------------------------------------------------------------------ set-up
 
     def add_user(
-        self, user_id: int, first_name: str = "Reader", username: str | None = None
+        self,
+        user_id: int,
+        first_name: str = "Reader",
+        username: str | None = None,
+        language_code: str = "en",
     ) -> JSON:
         """Make a user who has started the bot (so the bot may message them)."""
-        return self.state.add_user(user_id, first_name, username)
+        return self.state.add_user(user_id, first_name, username, _language_code(language_code))
+
+    def set_language(self, user_id: int, language_code: str) -> JSON:
+        """The user's Telegram app language changes (sent with their next updates)."""
+        user = self.actors.user(user_id)
+        user["language_code"] = _language_code(language_code)
+        return dict(user)
+
+    def commands_for(self, language_code: str | None) -> list[JSON]:
+        """The menu a user with this app language sees (default scope), as Telegram picks it."""
+        default = json.dumps({"type": "default"}, sort_keys=True)
+        for key in (f"{default}|{language_code or ''}", f"{default}|"):
+            if key in self.scoped_commands:
+                return list(self.scoped_commands[key])
+        return []
 
     def add_users_bulk(self, first_id: int, count: int) -> range:
         """Make `count` users from `first_id` on, in O(1); listed once something refers to one."""
@@ -156,6 +187,23 @@ class Sandbox:
         send any callback data.
         """
         return self.actors.press_button(user_id, chat_id, message_id, callback_data, forge=forge)
+
+    def inline_query(
+        self, user_id: int, query: str, *, offset: str = "", chat_id: int | str | None = None
+    ) -> str:
+        """A user types `@bot query` in a chat (default: theirs with the bot); the query id."""
+        resolved = None if chat_id is None else self.state.resolve_chat(chat_id)
+        if chat_id is not None and resolved is None:
+            raise Refused("chat not found")
+        return inline.type_query(self, user_id, query, offset, resolved)
+
+    def inline_answer(self, query_id: str) -> JSON | None:
+        """The bot's answer to an inline query, or None while it has not answered."""
+        return inline.answered(self, query_id)
+
+    def choose_inline_result(self, query_id: str, result_id: str) -> JSON:
+        """The user taps a result: its message is sent into the query's chat via the bot."""
+        return inline.choose(self, query_id, result_id)
 
     def block_bot(self, user_id: int, blocked: bool = True) -> None:
         """The user blocks (or unblocks) the bot; sends then fail with 403."""

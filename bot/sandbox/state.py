@@ -57,6 +57,7 @@ class Message:
     caption_html: str | None = None
     edit_date: int | None = None
     reply_to: int | None = None
+    via_bot: JSON | None = None  # the bot whose inline result this message is
     version: int = 0
     seq: int = 0
 
@@ -101,12 +102,14 @@ class State:
 
     # ------------------------------------------------------------------ users and chats
 
-    def add_user(self, user_id: int, first_name: str, username: str | None) -> JSON:
+    def add_user(
+        self, user_id: int, first_name: str, username: str | None, language_code: str = "en"
+    ) -> JSON:
         """Make a user who has started the bot, with their private chat."""
         user: JSON = {"id": user_id, "is_bot": False, "first_name": first_name}
         if username:
             user["username"] = username.lstrip("@")
-        user["language_code"] = "en"
+        user["language_code"] = language_code
         self.users[user_id] = user
         chat = Chat(id=user_id, type="private", first_name=first_name)
         chat.username = user.get("username")
@@ -290,6 +293,8 @@ class State:
             replied = self.find(msg.chat_id, msg.reply_to)
             if replied is not None:
                 data["reply_to_message"] = self.message_api(replied, with_reply=False)
+        if msg.via_bot is not None:
+            data["via_bot"] = msg.via_bot
         if msg.edit_date is not None:
             data["edit_date"] = msg.edit_date
         if msg.text is not None:
@@ -342,6 +347,7 @@ class State:
             "date": msg.date,
             "edited": msg.edit_date is not None,
             "reply_to": msg.reply_to,
+            "via_bot": msg.via_bot["username"] if msg.via_bot else None,
             "version": msg.version,
             "seq": msg.seq,
         }

@@ -20,9 +20,17 @@ CONFLICT_POLL = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is "
     "running"
 )
-# Update types Telegram delivers when allowed_updates was never set.
+# Update types Telegram delivers when allowed_updates was never set (all but a few opt-in ones).
 DEFAULT_UPDATE_TYPES = frozenset(
-    {"message", "edited_message", "channel_post", "callback_query", "my_chat_member"}
+    {
+        "message",
+        "edited_message",
+        "channel_post",
+        "callback_query",
+        "my_chat_member",
+        "inline_query",
+        "chosen_inline_result",
+    }
 )
 
 

@@ -3,6 +3,21 @@
 from content.storage.articles import UpsertOutcome
 from content.storage.outbox import OutboxCounts
 from content.storage.repository import Repository
-from content.storage.sources import SourceFileState
+from content.storage.sources import (
+    ItemState,
+    PolledSource,
+    SourceFileState,
+    SourceKind,
+    SourceState,
+)
 
-__all__ = ["OutboxCounts", "Repository", "SourceFileState", "UpsertOutcome"]
+__all__ = [
+    "ItemState",
+    "OutboxCounts",
+    "PolledSource",
+    "Repository",
+    "SourceFileState",
+    "SourceKind",
+    "SourceState",
+    "UpsertOutcome",
+]

@@ -12,23 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from content import search as ranking
 from content.models import Article, Block, BlockKind, SearchHit, TopicCount
+from content.storage import fulltext
 from content.storage._base import Store, insert
 from content.storage.tables import article_topics, articles
 from content.visibility import HIDDEN_UNTIL
-
-# Candidates fetched by LIKE before ranking in Python; far more than a reader ever pages.
-_SEARCH_CANDIDATES = 1000
 
 
 class UpsertOutcome(enum.Enum):
     NEW = "new"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
-
-
-def escape_like(word: str) -> str:
-    """A word as a literal inside a LIKE pattern (escape character: backslash)."""
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _article_row(article: Article) -> dict[str, Any]:
@@ -79,6 +72,25 @@ async def mark_planned(conn: AsyncConnection, *, article_id: str, now: datetime)
     await conn.execute(update(articles).where(articles.c.id == article_id).values(planned_at=now))
 
 
+async def _index(
+    conn: AsyncConnection,
+    article: Article,
+    row: dict[str, Any],
+    dated_at: datetime,
+    *,
+    previous: datetime | None,
+) -> None:
+    """The full-text index follows the row, in the same transaction."""
+    await fulltext.index_article(
+        conn,
+        article_id=article.id,
+        title=article.title,
+        body=row["search_text"],
+        dated_at=dated_at,
+        previous_dated_at=previous,
+    )
+
+
 async def _store_topics(conn: AsyncConnection, article: Article) -> None:
     if article.topics:
         await conn.execute(
@@ -98,26 +110,39 @@ class ArticleStore(Store):
         """
         row = _article_row(article)
         async with self.engine.begin() as conn:
+            dated_at = article.published or now
             created = await conn.execute(
                 insert(articles, conn)
-                .values(id=article.id, first_seen_at=now, updated_at=now, archived=False, **row)
+                .values(
+                    id=article.id,
+                    first_seen_at=now,
+                    updated_at=now,
+                    archived=False,
+                    dated_at=dated_at,
+                    **row,
+                )
                 .on_conflict_do_nothing(index_elements=[articles.c.id])
             )
             if created.rowcount:
                 await _store_topics(conn, article)
+                await _index(conn, article, row, dated_at, previous=None)
                 return UpsertOutcome.NEW
             existing = (
                 await conn.execute(select(articles).where(articles.c.id == article.id))
             ).one()
             if all(getattr(existing, key) == value for key, value in row.items()):
                 return UpsertOutcome.UNCHANGED
+            dated_at = article.published or existing.first_seen_at
             await conn.execute(
-                update(articles).where(articles.c.id == article.id).values(updated_at=now, **row)
+                update(articles)
+                .where(articles.c.id == article.id)
+                .values(updated_at=now, dated_at=dated_at, **row)
             )
             await conn.execute(
                 delete(article_topics).where(article_topics.c.article_id == article.id)
             )
             await _store_topics(conn, article)
+            await _index(conn, article, row, dated_at, previous=existing.dated_at)
         return UpsertOutcome.UPDATED
 
     async def mark_archived(self, article_id: str, *, now: datetime) -> None:
@@ -142,30 +167,41 @@ class ArticleStore(Store):
         async with self.engine.connect() as conn:
             return int(await conn.scalar(stmt) or 0)
 
-    async def latest(self, *, limit: int, now: datetime) -> list[Article]:
-        newest = func.coalesce(articles.c.published, articles.c.first_seen_at)
+    async def latest(self, *, limit: int, now: datetime, offset: int = 0) -> list[Article]:
+        """The newest stories a reader may see (ix_articles_dated walks them in order)."""
         stmt = (
-            select(articles).where(visible(now)).order_by(newest.desc(), articles.c.id).limit(limit)
+            select(articles)
+            .where(visible(now))
+            .order_by(articles.c.dated_at.desc(), articles.c.id)
+            .limit(limit)
+            .offset(offset)
         )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
         return [article_from_row(r) for r in rows]
 
-    async def search(self, query: str, *, limit: int, now: datetime) -> list[SearchHit]:
-        """Articles matching the query's words, most words matched and best placed first.
+    async def search(
+        self, query: str, *, limit: int, now: datetime, offset: int = 0
+    ) -> list[SearchHit]:
+        """Stories matching the query's words: most words matched, then in the title, newest.
 
-        Any input is safe: the query is reduced to words, and each is a bound LIKE parameter.
+        Ranked over every match by the database's full-text index (content/storage/
+        fulltext.py), a page at a time. Any input is safe: the query is reduced to words,
+        and each word is quoted before it reaches the index.
         """
         terms = ranking.search_terms(query)
-        if not terms:
+        if not terms or limit <= 0:
             return []
-        conditions = [
-            articles.c.search_text.like(f"%{escape_like(t)}%", escape="\\") for t in terms
-        ]
-        stmt = select(articles).where(visible(now), or_(*conditions)).limit(_SEARCH_CANDIDATES)
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).all()
-        return ranking.rank([article_from_row(r) for r in rows], terms, limit=limit)
+            ranked = await fulltext.search_ids(
+                conn, terms, visible=visible(now), limit=limit, offset=max(offset, 0)
+            )
+            if not ranked:
+                return []
+            ids = [article_id for article_id, _ in ranked]
+            rows = (await conn.execute(select(articles).where(articles.c.id.in_(ids)))).all()
+        by_id = {row.id: article_from_row(row) for row in rows}
+        return [SearchHit(by_id[i], score) for i, score in ranked if i in by_id]
 
     async def topic_counts(self, *, now: datetime) -> list[TopicCount]:
         count = func.count().label("n")

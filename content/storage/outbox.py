@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from content.models import Article, ChatId, Delivery, DeliveryKind, DeliveryState, chat_id_of
+from content.preferences import ReaderSettings
 from content.storage import articles as article_rows
 from content.storage import readers
 from content.storage._base import RETRYABLE_STATES, Store, delivery_from_row, insert
-from content.storage.tables import UTCDateTime, deliveries
+from content.storage.tables import UTCDateTime, articles, deliveries
 
 LEASE = timedelta(seconds=60)
+DIGEST_PREFIX = "digest:"  # a digest delivery's article_id: the prefix and its release time
+
+# Until when a story waits for a reader with these settings (None: sent at once).
+HoldRule = Callable[[ReaderSettings], datetime | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +35,10 @@ async def give_up_pending(
     conn: AsyncConnection, *, chat_id: ChatId, reason: str, now: datetime
 ) -> None:
     """The chat is gone: its unsent deliveries are dead with the reason (caller's commit)."""
+    unsent = (*RETRYABLE_STATES, DeliveryState.HELD.value)
     await conn.execute(
         update(deliveries)
-        .where(deliveries.c.chat_id == chat_id, deliveries.c.state.in_(RETRYABLE_STATES))
+        .where(deliveries.c.chat_id == chat_id, deliveries.c.state.in_(unsent))
         .values(state=DeliveryState.DEAD.value, last_error=reason, updated_at=now)
     )
 
@@ -61,12 +67,17 @@ class Outbox(Store):
         channel_priority: int = 0,
         reader_priority: int = 10,
         batch: int = 5000,
+        hold: HoldRule | None = None,
+        excluded_terms: Sequence[str] = (),
     ) -> int:
         """Queue the article for every channel and every matching active reader, once each.
 
         Readers are streamed by chat id in batches (keyset pagination), so planning for a
         million readers holds one batch in memory, and a crash mid-way is resumed by planning
         again (rows that exist are skipped). Returns the article's number of deliveries.
+        A reader whose mute or subscription exclusion is among `excluded_terms` (the ones
+        the story contains) is left out; one whom `hold` holds gets a held row, released
+        later in a digest (`bundle_due`). One row per story and chat: never the story twice.
         """
         keywords = list(keyword_matches)
         common = {
@@ -94,6 +105,8 @@ class Outbox(Store):
                 )
         last: int | None = None
         rank = 0
+        known: dict[tuple[Any, ...], ReaderSettings] = {}  # settings parsed once per value
+        holds: dict[ReaderSettings, datetime | None] = {}  # and ruled on once per article
         while True:
             async with self.engine.begin() as conn:
                 ids = await readers.matching_reader_ids(
@@ -101,19 +114,34 @@ class Outbox(Store):
                 )
                 if not ids:
                     break
-                await conn.execute(
-                    insert(deliveries, conn).on_conflict_do_nothing(),
-                    [
-                        {
-                            **common,
-                            "chat_id": chat_id_of(chat_id),
-                            "kind": DeliveryKind.READER.value,
-                            "priority": reader_priority,
-                            "rank": rank + n,
-                        }
-                        for n, chat_id in enumerate(ids, start=1)
-                    ],
+                left_out = await readers.excluded_readers(
+                    conn, ids, topics=article.topics, keywords=keywords, terms=excluded_terms
                 )
+                held = {}
+                if hold is not None:
+                    held = await readers.holding_settings_for(conn, ids, known=known)
+                rows = []
+                for n, chat_id in enumerate(ids, start=1):
+                    if chat_id in left_out:
+                        continue
+                    row = {
+                        **common,
+                        "chat_id": chat_id_of(chat_id),
+                        "kind": DeliveryKind.READER.value,
+                        "priority": reader_priority,
+                        "rank": rank + n,
+                    }
+                    settings = held.get(chat_id)
+                    if settings is not None and hold is not None:
+                        if settings not in holds:
+                            holds[settings] = hold(settings)
+                        until = holds[settings]
+                        if until is not None:
+                            row["state"] = DeliveryState.HELD.value
+                            row["next_attempt_at"] = until
+                    rows.append(row)
+                if rows:
+                    await conn.execute(insert(deliveries, conn).on_conflict_do_nothing(), rows)
             rank += len(ids)
             last = ids[-1]
         async with self.engine.begin() as conn:
@@ -122,6 +150,98 @@ class Outbox(Store):
                 select(func.count()).where(deliveries.c.article_id == article.id)
             )
         return int(total or 0)
+
+    async def bundle_due(
+        self,
+        *,
+        now: datetime,
+        kind_of: Callable[[ReaderSettings], DeliveryKind],
+        priority: int = 10,
+        batch: int = 5000,
+    ) -> int:
+        """Bundle each reader's held stories that fell due into ONE digest delivery.
+
+        Readers are paged by chat id (keyset). In one transaction per page, each reader gets
+        a digest row (`kind_of` their settings: a digest, or "While you were away") and
+        their due held rows become bundled into it: a crash leaves either both or neither,
+        so nobody gets two digests and no story is lost. The digest's key is its release
+        time, so running again for the same moment adds nothing. Returns digests queued.
+        """
+        held = deliveries.c.state == DeliveryState.HELD.value
+        due = deliveries.c.next_attempt_at <= now
+        other = deliveries.alias("digest")
+        digest_id = (
+            select(func.max(other.c.id))
+            .where(
+                other.c.chat_id == deliveries.c.chat_id,
+                other.c.kind.in_([DeliveryKind.DIGEST.value, DeliveryKind.AWAY.value]),
+            )
+            .scalar_subquery()
+        )
+        last: str | None = None
+        queued = 0
+        while True:
+            page = (
+                select(deliveries.c.chat_id, func.max(deliveries.c.next_attempt_at))
+                .where(held, due)
+                .group_by(deliveries.c.chat_id)
+                .order_by(deliveries.c.chat_id)
+                .limit(batch)
+            )
+            if last is not None:
+                page = page.where(deliveries.c.chat_id > last)
+            async with self.engine.begin() as conn:
+                rows = (await conn.execute(page)).all()
+                if not rows:
+                    break
+                keys = [readers.reader_key(ChatId(chat)) for chat, _ in rows]
+                settings = await readers.settings_for(conn, [k for k in keys if k is not None])
+                digests = [
+                    {
+                        "article_id": DIGEST_PREFIX + at.isoformat(),
+                        "chat_id": chat,
+                        "kind": kind_of(
+                            settings.get(key, ReaderSettings()) if key else ReaderSettings()
+                        ).value,
+                        "priority": priority,
+                        "rank": n,
+                        "state": DeliveryState.PENDING.value,
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for n, ((chat, at), key) in enumerate(zip(rows, keys, strict=True), start=1)
+                ]
+                result = await conn.execute(
+                    insert(deliveries, conn).on_conflict_do_nothing(), digests
+                )
+                queued += int(result.rowcount or 0)
+                chats = [chat for chat, _ in rows]
+                await conn.execute(
+                    update(deliveries)
+                    .where(held, due, deliveries.c.chat_id.in_(chats))
+                    .values(state=DeliveryState.BUNDLED.value, bundle=digest_id, updated_at=now)
+                )
+            last = rows[-1][0]
+        return queued
+
+    async def bundled(self, *, digest_id: int, chat_id: ChatId, now: datetime) -> list[Article]:
+        """The stories bundled into a chat's digest that readers may see, in planning order."""
+        stmt = (
+            select(articles)
+            .select_from(deliveries.join(articles, articles.c.id == deliveries.c.article_id))
+            .where(
+                deliveries.c.chat_id == chat_id,
+                deliveries.c.bundle == digest_id,
+                deliveries.c.state == DeliveryState.BUNDLED.value,
+                article_rows.visible(now),
+            )
+            .order_by(deliveries.c.id)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [article_rows.article_from_row(r) for r in rows]
 
     async def claim_due(
         self, *, now: datetime, limit: int, worker: str = "", lease: timedelta = LEASE
@@ -233,13 +353,18 @@ class Outbox(Store):
         """An article's sent channel posts go back to the queue, to be edited in place.
 
         The row keeps its message id: the worker edits that message instead of sending a
-        new one. Reader messages are left as they are (readers open the story fresh).
+        new one. A post still on the wire (sending, its result not yet recorded) is marked
+        `edit_due` and goes back as an edit when it is recorded. Reader messages are left as
+        they are (readers open the story fresh).
         """
-        stmt = (
+        channel_posts = (
+            deliveries.c.article_id == article_id,
+            deliveries.c.kind == DeliveryKind.CHANNEL.value,
+        )
+        sent = (
             update(deliveries)
             .where(
-                deliveries.c.article_id == article_id,
-                deliveries.c.kind == DeliveryKind.CHANNEL.value,
+                *channel_posts,
                 deliveries.c.state == DeliveryState.SENT.value,
                 deliveries.c.message_id.is_not(None),
             )
@@ -250,27 +375,42 @@ class Outbox(Store):
                 last_error=None,
                 created_at=now,  # the edit's own age decides when retrying it stops
                 updated_at=now,
+                edit_due=False,
             )
         )
+        in_flight = (
+            update(deliveries)
+            .where(*channel_posts, deliveries.c.state == DeliveryState.SENDING.value)
+            .values(edit_due=True, updated_at=now)
+        )
         async with self.engine.begin() as conn:
-            result = await conn.execute(stmt)
-        return int(result.rowcount or 0)
+            result = await conn.execute(sent)
+            flying = await conn.execute(in_flight)
+        return int(result.rowcount or 0) + int(flying.rowcount or 0)
 
     async def mark_sent_many(self, results: Sequence[tuple[int, int, datetime]]) -> None:
-        """Record (delivery id, Telegram message id, sent at) for many sends in one commit."""
+        """Record (delivery id, Telegram message id, sent at) for many sends in one commit.
+
+        A post corrected while it was on the wire (`edit_due`) goes back to the queue at
+        once, keeping its message id, to be edited.
+        """
         if not results:
             return
+        due = deliveries.c.edit_due
         stmt = (
             update(deliveries)
             .where(deliveries.c.id == bindparam("b_id"))
             .values(
-                state=DeliveryState.SENT.value,
+                state=case((due, DeliveryState.PENDING.value), else_=DeliveryState.SENT.value),
+                next_attempt_at=case((due, bindparam("b_at")), else_=deliveries.c.next_attempt_at),
+                attempts=case((due, 0), else_=deliveries.c.attempts),
                 message_id=bindparam("b_message"),
                 sent_at=bindparam("b_at"),
                 updated_at=bindparam("b_at"),
                 last_error=None,
                 claimed_by=None,
                 lease_until=None,
+                edit_due=False,
             )
         )
         rows = [{"b_id": i, "b_message": m, "b_at": at} for i, m, at in results]

@@ -19,6 +19,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -71,8 +73,13 @@ articles = Table(
     # When deliveries were planned; NULL while the article waits (new, or embargoed).
     Column("planned_at", UTCDateTime),
     Column("archived", Boolean, nullable=False, default=False),  # imported, never posted
+    # The date lists and search sort by: published, else first seen (its index serves /latest).
+    Column("dated_at", UTCDateTime, nullable=False),
     Index("ix_articles_published", "published"),
     Index("ix_articles_planned_at", "planned_at"),
+    Index("ix_articles_dated", "dated_at", "id"),
+    # The full-text index (content/storage/fulltext.py, migration 0007) is per backend and
+    # not described here: an FTS5 table on SQLite, a tsvector column and GIN on PostgreSQL.
 )
 
 article_topics = Table(
@@ -93,6 +100,14 @@ chats = Table(
     Column("inactive_reason", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Reader settings (content/preferences.py); NULL: the default.
+    Column("language", String(8)),
+    Column("timezone", String(64)),
+    Column("digest", String(8), nullable=False, default="off", server_default="off"),
+    Column("digest_at", String(5)),  # "HH:MM" in the reader's zone
+    Column("quiet_start", String(5)),
+    Column("quiet_end", String(5)),
+    Column("breaking_in_quiet", Boolean, nullable=False, default=True, server_default=true()),
 )
 
 subscriptions = Table(
@@ -103,8 +118,19 @@ subscriptions = Table(
     Column("kind", String(16), nullable=False),  # SubscriptionKind value
     Column("value", String(128), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # JSON list of words, phrases or topics this subscription leaves out ("ukraine -sports").
+    Column("excludes", Text, nullable=False, default="[]", server_default="[]"),
     UniqueConstraint("chat_id", "kind", "value", name="uq_subscriptions_chat_kind_value"),
     Index("ix_subscriptions_kind_value", "kind", "value"),
+)
+
+# Words, phrases or topics a reader excludes from everything they get (/mute).
+mutes = Table(
+    "mutes",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True),
+    Column("value", String(128), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 deliveries = Table(
@@ -128,10 +154,16 @@ deliveries = Table(
     Column("rank", Integer, nullable=False, default=0, server_default="0"),
     Column("claimed_by", String(128)),  # the worker holding it while state is sending
     Column("lease_until", UTCDateTime),  # after this, another worker may take it back
+    # The story was corrected while this post was on the wire: edit it once it is recorded.
+    Column("edit_due", Boolean, nullable=False, default=False, server_default=false()),
+    # A bundled story: the id of the digest delivery it went out in (found by chat first).
+    Column("bundle", Integer),
     UniqueConstraint("article_id", "chat_id", name="uq_deliveries_article_chat"),
     Index("ix_deliveries_due", "state", "next_attempt_at"),
     Index("ix_deliveries_queue", "state", "priority", "rank", "id"),
     Index("ix_deliveries_chat", "chat_id"),
+    # The release job pages through held stories by reader (keyset on chat_id).
+    Index("ix_deliveries_held", "state", "chat_id", "next_attempt_at"),
 )
 
 # Shared pacing: one row per scope holds the GCRA "theoretical arrival time" (epoch seconds),
@@ -172,4 +204,47 @@ meta = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# Feeds and WordPress sites polled for stories (SOURCES and editors' /addsource).
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # SourceKind value: feed | wordpress
+    # What the source was registered as (never changes: items are remembered under it).
+    Column("spec", Text, nullable=False),
+    Column("url", Text, nullable=False),  # where it is fetched now (after 301s, discovery)
+    Column("title", Text),
+    Column("state", String(16), nullable=False),  # SourceState value: active | disabled
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("content_hash", String(64)),  # of the last body parsed: the same body is not parsed
+    Column("cursor", Text),  # WordPress: the latest modified_gmt seen (ISO 8601)
+    Column("last_success_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("failures", Integer, nullable=False, default=0, server_default="0"),
+    Column("failing_since", UTCDateTime),
+    Column("notified_failing", Boolean, nullable=False, default=False),
+    Column("next_poll_at", UTCDateTime, nullable=False),
+    Column("interval", Float, nullable=False),  # seconds between polls while all is well
+    Column("items_seen", Integer, nullable=False, default=0, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("spec", name="uq_sources_spec"),
+    Index("ix_sources_due", "state", "next_poll_at"),
+)
+
+# Which story each item of a source became: a guid-only item, or one whose link changed,
+# keeps its story; `digest` says whether the item changed since it was last ingested.
+source_items = Table(
+    "source_items",
+    metadata,
+    Column("source", Text, primary_key=True),  # Entry.source
+    Column("key", Text, primary_key=True),  # Entry.key
+    Column("article_id", String(64)),  # None while the item could not be ingested
+    Column("digest", String(64), nullable=False),
+    Column("error", Text),  # reported once per version of the item
+    Column("withdrawn", Boolean, nullable=False, default=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_source_items_article", "article_id"),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import socket
@@ -10,7 +11,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pytest
 from aiohttp import web
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -34,6 +37,10 @@ SETTING_NAMES = (
     "SUMMARIZER_URL",
     "SUMMARIZER_MODEL",
     "SUMMARIZER_API_KEY",
+    "HTTP_HOST",
+    "HTTP_PORT",
+    "PUSH_SECRET",
+    "GHOST_WEBHOOK_SECRET",
 )
 
 
@@ -46,12 +53,19 @@ class Finished:
     stderr: str
 
 
+def clear_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove Newswire's settings from this test's environment."""
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
 def cli_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     """The environment for a CLI run: the machine's, minus Newswire's settings, plus these."""
     env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
     env["PYTHONPATH"] = str(REPO)
     env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path}/newswire.db"
     env["SANDBOX_PORT"] = "0"
+    env["HTTP_PORT"] = "0"  # Newswire's web server too: no one's port is taken
     env.update(settings)
     return env
 
@@ -115,3 +129,10 @@ def closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+def parse_command(add_parser: Any, command: str, *argv: str) -> argparse.Namespace:
+    """Parse `newswire COMMAND ARGV` with only that sub-command's parser (its `add_parser`)."""
+    parser = argparse.ArgumentParser(prog="newswire")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args([command, *argv])

@@ -1,34 +1,22 @@
-"""Ingest helpers for tests: a migrated SQLite repository, one scan call, a clean folder."""
+"""Ingest helpers for tests: one scan call, a clean content folder, a small Markdown story."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from content.models import IngestReport
 from content.pipeline import PARSE_TIMEOUT_SECONDS, scan_folder
 from content.storage import Repository
 from content.summarizing import ExtractiveSummarizer
+from tests.support.articles import FIXTURES, SGT
+from tests.support.storage import sqlite_repo
 
-SGT = ZoneInfo("Asia/Singapore")
+__all__ = ["SGT", "T0", "content_folder", "scan", "sqlite_repo", "story"]
+
 T0 = datetime(2026, 7, 1, 4, 0, tzinfo=UTC)
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 _SUMMARIZER = ExtractiveSummarizer()
-
-
-@asynccontextmanager
-async def sqlite_repo(folder: Path) -> AsyncIterator[Repository]:
-    """A migrated repository in a SQLite file under `folder`."""
-    repository = Repository.open(f"sqlite+aiosqlite:///{folder}/ingest.db")
-    await repository.migrate()
-    try:
-        yield repository
-    finally:
-        await repository.close()
 
 
 def content_folder(parent: Path) -> Path:

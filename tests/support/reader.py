@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.support.sandbox import READER
 from tests.support.waiting import wait_for
 
-READER = 1001
+__all__ = ["READER", "buttons", "press", "press_forged", "say"]
 
 
 async def say(stack: Any, text: str, user: int = READER) -> dict[str, Any]:

@@ -1,12 +1,13 @@
 """Sandbox fixtures for the sandbox's own tests: one fake-clock sandbox, its server, PTB, client.
 
-Import the fixtures a module uses (`from tests.support.sandbox import bot, sandbox, ...`).
+Loaded for every test through `pytest_plugins` in tests/conftest.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
@@ -63,3 +64,10 @@ async def impatient_bot(server: SandboxServer) -> AsyncIterator[Bot]:
     request = HTTPXRequest(read_timeout=0.5, connect_timeout=2.0)
     async with Bot(TOKEN, base_url=server.api_base_url, request=request) as b:
         yield b
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain HTTP client, for calling the served sandbox by raw URL."""
+    async with aiohttp.ClientSession() as session:
+        yield session

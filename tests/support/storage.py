@@ -1,15 +1,37 @@
-"""Storage helpers for tests: reading the outbox directly, recording a single send."""
+"""Storage helpers for tests: a migrated SQLite repository, reading the outbox, one send."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from content.models import Delivery
 from content.storage import Repository
 from content.storage._base import delivery_from_row
 from content.storage.tables import deliveries
+
+
+@asynccontextmanager
+async def sqlite_repo(folder: Path) -> AsyncIterator[Repository]:
+    """A migrated repository in a SQLite file under `folder`."""
+    repository = Repository.open(f"sqlite+aiosqlite:///{folder}/ingest.db")
+    await repository.migrate()
+    try:
+        yield repository
+    finally:
+        await repository.close()
+
+
+@pytest.fixture
+async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
+    """A migrated repository in a SQLite file of the test's own."""
+    async with sqlite_repo(tmp_path) as repository:
+        yield repository
 
 
 async def deliveries_of(repo: Repository, article_id: str) -> list[Delivery]:

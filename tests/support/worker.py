@@ -14,8 +14,9 @@ from bot.delivery.transport import AiohttpRequest, DeliveryBot
 from bot.delivery.worker import DeliveryWorker, WorkerConfig
 from bot.rendering import Rendered
 from bot.sandbox import Sandbox, SandboxServer
-from content.models import Article, Block, BlockKind, DeliveryKind, SubscriptionKind, chat_id_of
+from content.models import Article, DeliveryKind, SubscriptionKind, chat_id_of
 from content.storage import Repository
+from tests.support.articles import make_article
 
 TOKEN = "123456:worker-test-token-aaaaaaaaaaaaaaaaaa"
 PUBLISHED = datetime(2026, 7, 3, 9, 0, tzinfo=UTC)
@@ -51,12 +52,8 @@ class WorkerRig:
 
     async def publish(self, article_id: str, title: str, *, topic: str = "food") -> Article:
         """Store a story and plan its deliveries (no channels), as the pipeline would."""
-        article = Article(
-            id=article_id,
-            title=title,
-            blocks=(Block(BlockKind.PARAGRAPH, "Body."),),
-            published=PUBLISHED,
-            topics=(topic,),
+        article = make_article(
+            article_id, title=title, body="Body.", published=PUBLISHED, topics=(topic,)
         )
         await self.repo.articles.upsert(article, now=PUBLISHED)
         await self.repo.outbox.plan(article, channels=[], keyword_matches=[], now=PUBLISHED)
@@ -88,27 +85,32 @@ class WorkerRig:
 
 
 @asynccontextmanager
-async def worker_rig(tmp_path: Path) -> AsyncIterator[WorkerRig]:
-    sandbox = Sandbox(bot_token=TOKEN)
-    server = SandboxServer(sandbox, port=0)
-    await server.start()
-    db_path = tmp_path / "outbox.db"
-    repo = Repository.open(f"sqlite+aiosqlite:///{db_path}")
-    await repo.migrate()
-    bot = DeliveryBot(
-        TOKEN,
+async def delivery_bot(server: SandboxServer, token: str = TOKEN) -> AsyncIterator[DeliveryBot]:
+    """The worker's Bot (on its aiohttp transport) against a served sandbox."""
+    async with DeliveryBot(
+        token,
         base_url=server.api_base_url,
         base_file_url=server.file_base_url,
         request=AiohttpRequest(),
-    )
-    await bot.initialize()
-    rig = WorkerRig(sandbox, repo, bot, db_path, [])
-    try:
-        yield rig
-    finally:
-        for worker, task in rig._tasks:
-            worker.stop()
-            await asyncio.gather(task, return_exceptions=True)
-        await bot.shutdown()
-        await repo.close()
-        await server.stop()
+    ) as bot:
+        yield bot
+
+
+@asynccontextmanager
+async def worker_rig(tmp_path: Path) -> AsyncIterator[WorkerRig]:
+    """A served sandbox, a migrated SQLite outbox and a DeliveryBot; workers started on it stop."""
+    async with SandboxServer(Sandbox(bot_token=TOKEN), port=0) as server:
+        db_path = tmp_path / "outbox.db"
+        repo = Repository.open(f"sqlite+aiosqlite:///{db_path}")
+        await repo.migrate()
+        try:
+            async with delivery_bot(server) as bot:
+                rig = WorkerRig(server.sandbox, repo, bot, db_path, [])
+                try:
+                    yield rig
+                finally:
+                    for worker, task in rig._tasks:
+                        worker.stop()
+                        await asyncio.gather(task, return_exceptions=True)
+        finally:
+            await repo.close()

@@ -39,7 +39,9 @@ def set_my_commands(sb: Sandbox, p: Params) -> bool:
         if not 1 <= len(description) <= 256:
             raise bad_request("command description must be non-empty")
         cleaned.append({"command": command, "description": description})
-    sb.scoped_commands[scope_key(p)] = cleaned
+    key = scope_key(p)
+    sb.scoped_commands[key] = cleaned
+    sb.command_sets[key] += 1
     sb.commands = list(cleaned)  # the latest menu set, whatever its scope (what the page shows)
     return True
 

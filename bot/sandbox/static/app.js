@@ -166,6 +166,12 @@
     el.id = `msg-${message.chat_id}-${message.message_id}`;
     const bubble = document.createElement("div");
     bubble.className = "bubble";
+    if (message.via_bot) {
+      const via = document.createElement("div");
+      via.className = "via";
+      via.textContent = "via @" + message.via_bot;
+      bubble.append(via);
+    }
     if (message.photo) {
       const figure = document.createElement("div");
       figure.className = "photo";
@@ -365,6 +371,7 @@
   async function switchUser(id) {
     if (!Number.isInteger(id) || id <= 0) { toast("A user id is a positive number", true); return; }
     state.userId = id;
+    hideInline();
     localStorage.setItem("sandbox-user", String(id));
     $("user-id").value = String(id);
     const known = await api("/control/state");
@@ -381,6 +388,120 @@
     log.append(empty);
     await loadChat(id);
     updateReplyKeyboard();
+  }
+
+  // ---------------------------------------------------------------- inline mode
+
+  const inline = { token: 0, timer: null, query: null };
+  const WEB_LINK = /^https?:/i;
+
+  // The words after "@<this bot> " in the composer (an inline query), or null.
+  function inlineQueryText(text) {
+    const name = state.bot && state.bot.username;
+    const match = /^@([A-Za-z0-9_]{3,32})\s([\s\S]*)$/.exec(text);
+    if (!name || !match || match[1].toLowerCase() !== name.toLowerCase()) return null;
+    return match[2].slice(0, 256);
+  }
+
+  function hideInline() {
+    inline.token++;  // answers still on their way are dropped
+    inline.query = null;
+    clearTimeout(inline.timer);
+    const box = $("inline-results");
+    box.replaceChildren();
+    box.hidden = true;
+  }
+
+  function onComposerInput() {
+    const query = inlineQueryText($("composer").value);
+    if (query === null) { hideInline(); return; }
+    if (query === inline.query) return;
+    clearTimeout(inline.timer);
+    // As Telegram's apps do: ask when typing pauses, not at every keystroke.
+    inline.timer = setTimeout(() => askInline(query, "", false), 250);
+  }
+
+  async function askInline(query, offset, append) {
+    const token = ++inline.token;
+    inline.query = query;
+    try {
+      const asked = await api("/control/inline", { user_id: state.userId, query, offset });
+      const id = asked.inline_query_id;
+      const answer = await api(
+        `/control/inline/answer?inline_query_id=${encodeURIComponent(id)}&timeout=10`);
+      if (token === inline.token) showInline(id, answer, append);
+    } catch (error) {
+      if (token === inline.token) toast(error.message, true);
+    }
+  }
+
+  function inlineNote(text) {
+    const note = document.createElement("p");
+    note.className = "inline-note";
+    note.textContent = text;
+    return note;
+  }
+
+  function showInline(queryId, answer, append) {
+    const box = $("inline-results");
+    if (!append) box.replaceChildren();
+    box.querySelector(".inline-more")?.remove();
+    if (!answer.answered) box.append(inlineNote("The bot did not answer."));
+    else if (!answer.results.length && !append) box.append(inlineNote("No results."));
+    for (const result of answer.results || []) box.append(inlineItem(queryId, result));
+    if (answer.next_offset) {
+      const more = document.createElement("button");
+      more.type = "button";
+      more.className = "inline-more";
+      more.textContent = "More results";
+      more.addEventListener("click", () => askInline(inline.query, answer.next_offset, true));
+      box.append(more);
+    }
+    box.hidden = false;
+  }
+
+  function inlineItem(queryId, result) {
+    const item = document.createElement("button");
+    item.type = "button";
+    item.className = "inline-result";
+    item.setAttribute("role", "option");
+    item.dataset.resultId = result.id;
+    const title = result.title || result.type;
+    let thumb;
+    if (result.thumbnail_url && WEB_LINK.test(result.thumbnail_url)) {
+      thumb = document.createElement("img");
+      thumb.alt = "";
+      thumb.loading = "lazy";
+      thumb.src = result.thumbnail_url;
+    } else {
+      thumb = document.createElement("span");
+      thumb.className = "thumb";
+      thumb.textContent = title.slice(0, 1).toUpperCase();
+    }
+    const lines = document.createElement("span");
+    lines.className = "lines";
+    const head = document.createElement("div");
+    head.className = "title";
+    head.textContent = title;
+    const description = document.createElement("div");
+    description.className = "description";
+    description.textContent = result.description || "";
+    lines.append(head, description);
+    item.append(thumb, lines);
+    item.addEventListener("click", () => chooseInline(queryId, result.id));
+    return item;
+  }
+
+  async function chooseInline(queryId, resultId) {
+    try {
+      const message = await api("/control/inline/choose",
+        { inline_query_id: queryId, result_id: resultId });
+      $("composer").value = "";
+      hideInline();
+      showMessage(message);
+    } catch (error) {
+      toast("Not sent: " + error.message, true);
+    }
   }
 
   // ---------------------------------------------------------------- live updates
@@ -410,8 +531,13 @@
       const input = $("composer");
       const text = input.value;
       input.value = "";
+      hideInline();
       sendText(text);
       input.focus();
+    });
+    $("composer").addEventListener("input", onComposerInput);
+    $("composer").addEventListener("keydown", (event) => {
+      if (event.key === "Escape") hideInline();
     });
     $("user-form").addEventListener("submit", (event) => {
       event.preventDefault();

@@ -1,0 +1,272 @@
+"""One ingest path for every source: Entry -> Article -> dedupe -> enrich -> store -> edit posts.
+
+Feeds, WordPress sites, CMS pushes and readers' links yield `Entry`s (content/sources/base.py);
+`ingest_entries` turns them into stored articles. The folder parses its own files but stores
+through the same step (`content.pipeline.store_version`).
+
+Dedupe: the same story reached through two sources is one story (the article id comes from the
+canonical link or the CMS's id, whichever source carries it); within a source, (source, key)
+is remembered with the story it became, so a guid-only item or one whose link changed keeps
+its story, and an item whose digest did not change costs nothing (no page fetch, no summary).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta, tzinfo
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from content.extraction import Extracted, extract
+from content.models import Article, ArticleParseError, Block, BlockKind, IngestReport
+from content.pipeline import PARSE_TIMEOUT_SECONDS, store_version, summarize
+from content.sources.base import Entry
+from content.sources.html_text import html_blocks, plain_text
+from content.storage import ItemState, Repository
+from content.summarizing import Summarizer
+from content.topics import derive_topics, normalise_topic
+
+log = logging.getLogger(__name__)
+
+# The database being unavailable is not the item's fault: the ingest stops and is tried again.
+_NOT_THE_ITEMS_FAULT = (OperationalError, InterfaceError)
+
+FetchPage = Callable[[str], Awaitable[bytes | None]]
+
+
+class FullText(enum.Enum):
+    """When to fetch an item's page for its full text (FULL_TEXT)."""
+
+    AUTO = "auto"  # only when the source carries just an excerpt
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    now: datetime
+    summarizer: Summarizer
+    default_tz: tzinfo
+    archive: bool
+    fetch_page: FetchPage | None
+    full_text: FullText
+    timeout: float
+
+
+def entry_digest(entry: Entry) -> str:
+    """A fingerprint of everything the source said about the item: unchanged means no work."""
+    fields = asdict(entry)
+    text = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def publication_order(entries: Sequence[Entry]) -> list[Entry]:
+    """Oldest first (undated items last, in the source's order): the order stories are posted."""
+
+    def key(pair: tuple[int, Entry]) -> tuple[bool, float, int]:
+        index, entry = pair
+        when = entry.published or entry.updated
+        return (when is None, when.timestamp() if when else 0.0, index)
+
+    return [entry for _, entry in sorted(enumerate(entries), key=key)]
+
+
+async def ingest_entries(
+    repo: Repository,
+    entries: Sequence[Entry],
+    *,
+    now: datetime,
+    summarizer: Summarizer,
+    default_tz: tzinfo,
+    archive: bool = False,
+    fetch_page: FetchPage | None = None,
+    full_text: FullText = FullText.AUTO,
+    parse_timeout: float = PARSE_TIMEOUT_SECONDS,
+) -> IngestReport:
+    """Store the entries as articles, oldest first; one broken entry is that entry's error.
+
+    `archive`: new stories are stored readable but never posted (a source's first import).
+    `fetch_page(url)` gives an article page's bytes (None when it cannot be had) for the full
+    text (`full_text`) and the `og:image` of items without one.
+    """
+    options = _Options(now, summarizer, default_tz, archive, fetch_page, full_text, parse_timeout)
+    report = IngestReport()
+    ordered = publication_order(entries)
+    known: dict[str, dict[str, ItemState]] = {}
+    for source in dict.fromkeys(entry.source for entry in ordered):
+        keys = [entry.key for entry in ordered if entry.source == source]
+        known[source] = await repo.sources.items(source, keys)
+    for index, entry in enumerate(ordered):
+        previous = known[entry.source].get(entry.key)
+        digest = entry_digest(entry)
+        if previous is not None and previous.digest == digest:
+            report.unchanged += 1
+            continue
+        # Stories first seen in one ingest get increasing times: planning takes them in
+        # that order, so they are posted oldest first.
+        seen_at = now + timedelta(microseconds=index)
+        try:
+            article_id = await _ingest_one(repo, entry, previous, report, seen_at, options)
+        except _NOT_THE_ITEMS_FAULT:
+            raise
+        except Exception as exc:  # any failure is this one item's error
+            error = _as_item_error(entry, exc)
+            report.errors.append(error)
+            await repo.sources.record_item(
+                source=entry.source,
+                key=entry.key,
+                article_id=previous.article_id if previous else None,
+                digest=digest,
+                error=error.reason,
+                withdrawn=entry.withdrawn,
+                now=now,
+            )
+            continue
+        await repo.sources.record_item(
+            source=entry.source,
+            key=entry.key,
+            article_id=article_id,
+            digest=digest,
+            error=None,
+            withdrawn=entry.withdrawn,
+            now=now,
+        )
+        # A second item of the same batch naming the same story sees this one.
+        known[entry.source][entry.key] = ItemState(article_id, digest, None, entry.withdrawn)
+    return report
+
+
+async def _ingest_one(
+    repo: Repository,
+    entry: Entry,
+    previous: ItemState | None,
+    report: IngestReport,
+    now: datetime,
+    options: _Options,
+) -> str | None:
+    """Build, enrich and store one changed entry; returns the id of the story it is."""
+    article_id = (previous.article_id if previous else None) or entry.article_id
+    stored = await repo.articles.get(article_id)
+    if entry.withdrawn:
+        if stored is not None:
+            # Never posted from now on; posts already sent are the editors' tools' to delete.
+            await repo.articles.mark_archived(article_id, now=now)
+        report.withdrawn.append(article_id)
+        return article_id
+    if stored is not None and previous is None and stored.source != entry.source:
+        # The story came through another source first: this one only learns which it is.
+        # Its later changes update the story; its first sighting does not overwrite it.
+        report.unchanged += 1
+        return article_id
+    article = await _article(entry, article_id, options)
+    try:
+        topics = await asyncio.wait_for(asyncio.to_thread(derive_topics, article), options.timeout)
+        article = replace(article, topics=topics)
+        # A remote summarizer has its own timeout and fallback; only local CPU work is bounded.
+        remote = getattr(options.summarizer, "summarize_async", None) is not None
+        summary = await asyncio.wait_for(
+            summarize(article, options.summarizer), None if remote else options.timeout
+        )
+    except TimeoutError:
+        raise ArticleParseError(
+            _where(entry), f"took longer than {options.timeout:g} s to read"
+        ) from None
+    article = replace(article, summary=summary)
+    await store_version(repo, article, stored, report, now=now, archive=options.archive)
+    return article.id
+
+
+async def _article(entry: Entry, article_id: str, options: _Options) -> Article:
+    """The entry as an Article (before topics and summary), fetching its page when needed."""
+    page = await _page(entry, options)
+    use_page = (
+        page is not None
+        and bool(page.paragraphs)
+        and (options.full_text is FullText.ALWAYS or not entry.has_full_text)
+    )
+    blocks: tuple[Block, ...]
+    from_excerpt = False
+    if use_page and page is not None:
+        blocks = tuple(Block(BlockKind.PARAGRAPH, p) for p in page.paragraphs)
+    elif entry.paragraphs:
+        blocks = tuple(Block(BlockKind.PARAGRAPH, p) for p in entry.paragraphs if p.strip())
+    elif entry.body_html and entry.body_html.strip():
+        blocks = await asyncio.to_thread(html_blocks, entry.body_html)
+    elif entry.summary_html:
+        blocks = await asyncio.to_thread(html_blocks, entry.summary_html)
+        from_excerpt = True
+    else:
+        blocks = ()
+    title = entry.title.strip() or (page.title if page and page.title else "")
+    if not title:
+        raise ArticleParseError(_where(entry), "has no title")
+    standfirst = entry.standfirst
+    if standfirst is None and entry.summary_html and not from_excerpt:
+        standfirst = _standfirst(plain_text(entry.summary_html), blocks)
+    if not blocks and not standfirst:
+        raise ArticleParseError(_where(entry), "has no text")
+    tags = tuple(dict.fromkeys(slug for slug in map(normalise_topic, entry.tags) if slug))
+    return Article(
+        id=article_id,
+        title=title,
+        blocks=blocks,
+        standfirst=standfirst or None,
+        author=entry.author or (page.author if page else None),
+        published=entry.published or (page.published if page else None) or entry.updated,
+        tags=tags,
+        url=entry.url,
+        image=entry.image or (page.image if page else None),
+        publish_at=entry.publish_at,
+        source=entry.source,
+    )
+
+
+async def _page(entry: Entry, options: _Options) -> Extracted | None:
+    """The article page, extracted, when the full text or the image is wanted from it."""
+    if options.fetch_page is None or not entry.url or options.full_text is FullText.NEVER:
+        return None
+    wanted = options.full_text is FullText.ALWAYS or not entry.has_full_text or entry.image is None
+    if not wanted:
+        return None
+    try:
+        body = await options.fetch_page(entry.url)
+    except Exception as exc:  # the page is a bonus: without it the item keeps its excerpt
+        log.info("page of %s not fetched: %s", entry.url, exc)
+        return None
+    if not body:
+        return None
+    return await asyncio.wait_for(
+        asyncio.to_thread(extract, body, url=entry.url, timezone=options.default_tz),
+        options.timeout,
+    )
+
+
+def _standfirst(excerpt: str, blocks: tuple[Block, ...]) -> str | None:
+    """The excerpt as a standfirst, unless it only repeats the start of the body."""
+    excerpt = excerpt.removesuffix("[…]").removesuffix("[&hellip;]").strip()
+    if not excerpt:
+        return None
+    body_start = " ".join(b.text for b in blocks[:3])
+    stem = excerpt.rstrip(".…").strip()
+    if stem and body_start.startswith(stem[: max(40, len(stem) - 5)]):
+        return None
+    return excerpt
+
+
+def _where(entry: Entry) -> str:
+    return f"{entry.source} item {entry.url or entry.key}"
+
+
+def _as_item_error(entry: Entry, exc: Exception) -> ArticleParseError:
+    """Any exception while handling one item, as that item's error (logged with its cause)."""
+    if isinstance(exc, ArticleParseError):
+        return exc
+    cause = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps what the driver raised
+    log.error("%s failed unexpectedly", _where(entry), exc_info=exc)
+    return ArticleParseError(_where(entry), f"could not be read or stored ({type(cause).__name__})")

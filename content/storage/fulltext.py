@@ -1,0 +1,301 @@
+"""Full-text search in the database: SQLite FTS5 or PostgreSQL tsvector, ranked the same way.
+
+The order is the README's: most of the query's words matched, then most of them in the title,
+then newest (published, else first seen). Readers' words never reach a query language as
+syntax: `content.search.search_terms` keeps letters, digits and marks only, and each word is
+quoted here (FTS5 phrase, tsquery lexeme).
+
+SQLite: `articles_fts` holds each story's title and text, keyed by a rowid that grows with the
+story's date (`dated_key`), so FTS5 walks matches newest first and stops after a page. Ranks
+are tiers (m words matched, t of them in the title), each one FTS5 expression read newest
+first, best tier first: a page costs about a page of rows, however many stories match.
+PostgreSQL: a generated `search_vector` column (title weighted A) under a GIN index.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, case, column, literal, select, table, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from content.storage.tables import articles
+
+FTS_TABLE = "articles_fts"
+PG_VECTOR = "search_vector"
+PG_INDEX = "ix_articles_search"
+
+# Slots per microsecond of date: stories dated the same instant get consecutive keys.
+_SLOTS = 1024
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Tiers enumerate each word's state (title, text only, absent): 3^n patterns. Past this many
+# words present in the archive, one scored query over all matches is used instead.
+_MAX_TIERED_TERMS = 4
+
+# unicode61 with marks inside words (Tamil vowel signs), the same classes as search_terms.
+SQLITE_DDL = (
+    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(article_id UNINDEXED, title, body, "
+    "tokenize = \"unicode61 remove_diacritics 0 categories 'L* N* Co M*'\")"
+)
+PG_COLUMN_DDL = (
+    f"ALTER TABLE articles ADD COLUMN {PG_VECTOR} tsvector GENERATED ALWAYS AS ("
+    "setweight(to_tsvector('simple'::regconfig, title), 'A') || "
+    "setweight(to_tsvector('simple'::regconfig, search_text), 'D')) STORED"
+)
+PG_INDEX_DDL = f"CREATE INDEX {PG_INDEX} ON articles USING gin ({PG_VECTOR})"
+
+_fts = table(FTS_TABLE, column("rowid", Integer), column("article_id"))
+
+
+def managed_here(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic `include_name`: False for the search index's objects (not in tables.py)."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(FTS_TABLE)
+    return name not in (PG_VECTOR, PG_INDEX)
+
+
+def dated_key(dated_at: datetime) -> int:
+    """The first FTS rowid a story dated `dated_at` may take (rowid order is date order)."""
+    return ((dated_at - _EPOCH) // timedelta(microseconds=1)) * _SLOTS
+
+
+def _phrase(word: str) -> str:
+    # Words hold letters, digits and marks only (search_terms): no quote can end the phrase.
+    return f'"{word}"'
+
+
+# -- writing (inside the caller's transaction) ----------------------------------
+
+
+async def index_article(
+    conn: AsyncConnection,
+    *,
+    article_id: str,
+    title: str,
+    body: str,
+    dated_at: datetime,
+    previous_dated_at: datetime | None,
+) -> None:
+    """Keep the index in step with a stored story (PostgreSQL's column keeps itself)."""
+    if conn.dialect.name != "sqlite":
+        return
+    if previous_dated_at is not None:
+        await _unindex(conn, article_id, previous_dated_at)
+    key = await _free_key(conn, dated_key(dated_at))
+    await conn.execute(
+        text(
+            f"INSERT INTO {FTS_TABLE} (rowid, article_id, title, body) VALUES (:k, :id, :t, :b)"
+        ),
+        {"k": key, "id": article_id, "t": title, "b": body},
+    )
+
+
+async def _unindex(conn: AsyncConnection, article_id: str, dated_at: datetime) -> None:
+    base = dated_key(dated_at)
+    window = f"DELETE FROM {FTS_TABLE} WHERE rowid >= :lo AND rowid < :hi AND article_id = :id"
+    done = await conn.execute(text(window), {"lo": base, "hi": base + _SLOTS, "id": article_id})
+    if not done.rowcount:  # the rare story pushed past its window (see _free_key)
+        await conn.execute(
+            text(f"DELETE FROM {FTS_TABLE} WHERE article_id = :id"), {"id": article_id}
+        )
+
+
+async def _free_key(conn: AsyncConnection, base: int) -> int:
+    while True:
+        top = await conn.scalar(
+            text(f"SELECT max(rowid) FROM {FTS_TABLE} WHERE rowid >= :lo AND rowid < :hi"),
+            {"lo": base, "hi": base + _SLOTS},
+        )
+        if top is None:
+            return base
+        if top + 1 < base + _SLOTS:
+            return int(top) + 1
+        base += _SLOTS  # over 1,024 stories on one microsecond: borrow the next one's slots
+
+
+def populate_sqlite(connection: Connection) -> None:
+    """Index every stored story (migration 0007; rows already carry dated_at)."""
+    rows = connection.execute(
+        select(articles.c.id, articles.c.title, articles.c.search_text, articles.c.dated_at)
+        .order_by(articles.c.dated_at, articles.c.id)
+    ).all()
+    taken: dict[int, int] = {}
+    batch: list[dict[str, Any]] = []
+    insert = text(
+        f"INSERT INTO {FTS_TABLE} (rowid, article_id, title, body) VALUES (:k, :id, :t, :b)"
+    )
+    for row in rows:
+        base = dated_key(row.dated_at)
+        while taken.get(base, 0) >= _SLOTS:
+            base += _SLOTS
+        key = base + taken.get(base, 0)
+        taken[base] = taken.get(base, 0) + 1
+        batch.append({"k": key, "id": row.id, "t": row.title, "b": row.search_text})
+        if len(batch) >= 500:
+            connection.execute(insert, batch)
+            batch = []
+    if batch:
+        connection.execute(insert, batch)
+
+
+# -- searching ----------------------------------------------------------------------
+
+
+Ranked = list[tuple[str, float]]  # (article id, score), best first
+
+
+def _score(matched: int, in_title: int) -> float:
+    return matched * 1000.0 + in_title
+
+
+async def search_ids(
+    conn: AsyncConnection,
+    terms: Sequence[str],
+    *,
+    visible: Any,
+    limit: int,
+    offset: int,
+) -> Ranked:
+    """Ids of the visible stories matching any of `terms`, best first, one page."""
+    if not terms or limit <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        return await _pg_search(conn, terms, visible=visible, limit=limit, offset=offset)
+    return await _sqlite_search(conn, terms, visible=visible, limit=limit, offset=offset)
+
+
+async def _exists(conn: AsyncConnection, expression: str) -> bool:
+    found = await conn.scalar(
+        text(f"SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q LIMIT 1"), {"q": expression}
+    )
+    return found is not None
+
+
+def _pattern(states: Sequence[tuple[str, str]]) -> str:
+    """One FTS5 expression: each word in the title ("t"), in the text only ("b") or absent."""
+    present: list[str] = []
+    absent: list[str] = []
+    for word, state in states:
+        phrase = _phrase(word)
+        if state == "t":
+            present.append(f"(title : {phrase})")
+        elif state == "b":
+            present.append(f"(body : {phrase} NOT title : {phrase})")
+        else:
+            absent.append(phrase)
+    expression = " AND ".join(present)
+    if absent:
+        expression = f"({expression}) NOT ({' OR '.join(absent)})"
+    return f"({expression})"
+
+
+def _tiers(present: Sequence[tuple[str, bool]]) -> list[tuple[float, str]]:
+    """(score, FTS5 expression) per tier of (words matched, words in the title), best first."""
+    choices = [("t", "b", "n") if in_title else ("b", "n") for _, in_title in present]
+    tiers: dict[tuple[int, int], list[str]] = {}
+    for states in itertools.product(*choices):
+        matched = sum(s != "n" for s in states)
+        if matched:
+            in_title = sum(s == "t" for s in states)
+            pairs = [(word, s) for (word, _), s in zip(present, states, strict=True)]
+            tiers.setdefault((matched, in_title), []).append(_pattern(pairs))
+    return [
+        (_score(*rank), " OR ".join(tiers[rank])) for rank in sorted(tiers, reverse=True)
+    ]
+
+
+async def _sqlite_search(
+    conn: AsyncConnection, terms: Sequence[str], *, visible: Any, limit: int, offset: int
+) -> Ranked:
+    # Words nowhere in the archive (typos) cannot change the order: leave them out early.
+    present = [
+        (word, await _exists(conn, f"title : {_phrase(word)}"))
+        for word in terms
+        if await _exists(conn, _phrase(word))
+    ]
+    if not present:
+        return []
+    if len(present) > _MAX_TIERED_TERMS:
+        return await _sqlite_scored(conn, present, visible=visible, limit=limit, offset=offset)
+    need = offset + limit
+    found: Ranked = []
+    for score, expression in _tiers(present):
+        stmt = (
+            select(_fts.c.article_id)
+            .join(articles, articles.c.id == _fts.c.article_id)
+            .where(text(f"{FTS_TABLE} MATCH :q").bindparams(q=expression), visible)
+            .order_by(_fts.c.rowid.desc())
+            .limit(need - len(found))
+        )
+        found.extend((row.article_id, score) for row in await conn.execute(stmt))
+        if len(found) >= need:
+            break
+    return found[offset:need]
+
+
+async def _sqlite_scored(
+    conn: AsyncConnection,
+    present: Sequence[tuple[str, bool]],
+    *,
+    visible: Any,
+    limit: int,
+    offset: int,
+) -> Ranked:
+    """Many words: score every match in one query (slower, but rare and exact)."""
+    hit = _fts.alias("hit")
+    names = (f"p{n}" for n in itertools.count())
+
+    def matches(expression: str) -> Any:
+        match = text(f"{FTS_TABLE} MATCH :{(name := next(names))}").bindparams(
+            **{name: expression}
+        )
+        return case((hit.c.rowid.in_(select(_fts.c.rowid).where(match)), 1), else_=0)
+
+    matched = sum((matches(_phrase(w)) for w, _ in present), literal(0))
+    in_title = sum((matches(f"title : {_phrase(w)}") for w, t in present if t), literal(0))
+    anywhere = " OR ".join(_phrase(w) for w, _ in present)
+    stmt = (
+        select(hit.c.article_id, matched.label("matched"), in_title.label("in_title"))
+        .join(articles, articles.c.id == hit.c.article_id)
+        .where(text(f"hit.{FTS_TABLE} MATCH :anywhere").bindparams(anywhere=anywhere), visible)
+        .order_by(text("matched DESC"), text("in_title DESC"), hit.c.rowid.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(r.article_id, _score(r.matched, r.in_title)) for r in await conn.execute(stmt)]
+
+
+async def _pg_search(
+    conn: AsyncConnection, terms: Sequence[str], *, visible: Any, limit: int, offset: int
+) -> Ranked:
+    vector = column(PG_VECTOR)
+    names = (f"q{n}" for n in itertools.count())
+
+    def matches(lexeme: str) -> Any:
+        # A quoted lexeme: search_terms leaves no quote, backslash or operator inside it.
+        name = next(names)
+        query = text(f"to_tsquery('simple'::regconfig, :{name})").bindparams(**{name: lexeme})
+        return case((vector.op("@@")(query), 1), else_=0)
+
+    matched = sum((matches(f"'{w}'") for w in terms), literal(0))
+    in_title = sum((matches(f"'{w}':A") for w in terms), literal(0))
+    anywhere = " | ".join(f"'{w}'" for w in terms)
+    stmt = (
+        select(articles.c.id, matched.label("matched"), in_title.label("in_title"))
+        .where(
+            vector.op("@@")(
+                text("to_tsquery('simple'::regconfig, :anywhere)").bindparams(anywhere=anywhere)
+            ),
+            visible,
+        )
+        .order_by(text("matched DESC"), text("in_title DESC"), articles.c.dated_at.desc(), articles.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(r.id, _score(r.matched, r.in_title)) for r in await conn.execute(stmt)]
