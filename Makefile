@@ -36,7 +36,7 @@ LOCALES := bot/locales
 i18n: setup  ## extract reader-facing strings, update each language's .po, compile the .mo files
 	$(BIN)/pybabel extract --project=Newswire --no-wrap --add-location=file --sort-by-file \
 		-k N_ -o $(LOCALES)/newswire.pot bot
-	$(BIN)/pybabel update --no-wrap --ignore-obsolete -i $(LOCALES)/newswire.pot -d $(LOCALES) -D newswire
+	$(BIN)/pybabel update --no-wrap --ignore-obsolete --no-fuzzy-matching -i $(LOCALES)/newswire.pot -d $(LOCALES) -D newswire
 	$(BIN)/pybabel compile --statistics -d $(LOCALES) -D newswire
 
 clean:

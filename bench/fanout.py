@@ -1,6 +1,6 @@
 """Fan-out benchmark: the product's outbox worker vs PTB's AIORateLimiter against the sandbox.
 
-Usage: python bench/fanout.py [--scenarios a,b,c,d,e,f,h] [--quick]
+Usage: python bench/fanout.py [--scenarios a,b,c,d,e,f,g,h] [--quick]
 
 Every scenario runs the sandbox (`python -m bot.sandbox`) and the worker
 (`python -m bot run --role worker`) as separate processes, on loopback only, and prints one
@@ -16,6 +16,10 @@ have accepted) and from the outbox, read through the repository (`repo.outbox.co
   d  5,000 chats, kill -9 of the worker at 20%, 45% and 70% delivered: lost, duplicates
   e  10% random 5xx and 2% answers slower than the client timeout: delivered, overhead
   f  two workers on one PostgreSQL outbox, 3,000 chats at 30/s: combined rate, 429s
+  g  digests: 100,000 readers in SQLite, half on a daily digest due in the same minute (in
+     four zones), a quarter whose quiet hours end then, 200 stories in the last day: time
+     and peak RSS of planning the stories (held) and of queueing every digest, then the
+     first 10,000 digests at 30/s: pace, 429s, no reader twice
   h  the (a) broadcast while 200 readers send commands (`newswire run`, role all, then bot +
      worker): 429s, the readers' reply p50/p95 against the same readers with no broadcast
      (earlier in the same run), the broadcast's rate
@@ -62,7 +66,16 @@ HOST = "127.0.0.1"
 THIS_FILE = str(Path(__file__).resolve())
 
 # Full sizes; --quick divides them by 10.
-SIZES = {"a": 3_000, "b": 20_000, "c": 1_000_000, "d": 5_000, "e": 3_000, "f": 3_000, "h": 3_000}
+SIZES = {
+    "a": 3_000,
+    "b": 20_000,
+    "c": 1_000_000,
+    "d": 5_000,
+    "e": 3_000,
+    "f": 3_000,
+    "g": 100_000,
+    "h": 3_000,
+}
 C_FIRST_SENDS = 10_000
 SLOW_SECONDS = 6.0  # PTB's default read timeout is 5 s
 
@@ -1070,6 +1083,213 @@ async def scenario_h(ctx: Context) -> None:
         await run_h(ctx, roles)
 
 
+# (g): readers by chat id % 8: 0-3 a daily digest in one of four zones, 4-5 quiet hours,
+# 6-7 instant. Everyone's digest or end of quiet hours falls in the same minute.
+G_ZONES = ("UTC", "Asia/Singapore", "Europe/London", "America/New_York")
+G_STORIES = 200
+G_TOPICS = 10  # each reader follows one: 20 of the 200 stories match each reader
+G_FIRST_SENDS = 10_000
+G_HELD_HOURS = 8  # the stories were planned this long before the digests fell due
+
+
+def g_due() -> datetime:
+    """The minute every digest falls due: the current one (the worker claims with real time)."""
+    return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+async def seed_digests(url: str, audience: int, due_iso: str) -> dict[str, Any]:
+    """Readers with digests, quiet hours or neither, and the day's stories (not planned yet)."""
+    from dataclasses import replace
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import update
+
+    from content.models import Subscription, SubscriptionKind, chat_id_of
+    from content.storage import Repository
+    from content.storage.tables import chats
+
+    due = datetime.fromisoformat(due_iso)
+    planned_at = due - timedelta(hours=G_HELD_HOURS)
+    started = time.monotonic()
+    repo = Repository.open(url)
+    try:
+        await repo.migrate()
+        rows = (
+            Subscription(chat_id_of(i), SubscriptionKind.TOPIC, f"g{i % G_TOPICS}")
+            for i in range(FIRST_ID, FIRST_ID + audience)
+        )
+        await repo.readers.import_subscribers(rows, now=planned_at, chunk=SEED_CHUNK)
+        async with repo.engine.begin() as conn:
+            for group, name in enumerate(G_ZONES):
+                zone = ZoneInfo(name)
+                at = due.astimezone(zone).strftime("%H:%M")
+                await conn.execute(
+                    update(chats)
+                    .where(chats.c.chat_id % 8 == group)
+                    .values(digest="daily", digest_at=at, timezone=name)
+                )
+            for group, name in ((4, "Asia/Singapore"), (5, "Europe/London")):
+                zone = ZoneInfo(name)
+                start = (planned_at - timedelta(hours=1)).astimezone(zone).strftime("%H:%M")
+                end = due.astimezone(zone).strftime("%H:%M")
+                await conn.execute(
+                    update(chats)
+                    .where(chats.c.chat_id % 8 == group)
+                    .values(quiet_start=start, quiet_end=end, timezone=name)
+                )
+        base = bench_article()
+        for n in range(G_STORIES):
+            topic = f"g{n % G_TOPICS}"
+            story = replace(
+                base,
+                id=f"bench-g-{n:04d}",
+                title=f"Story {n} of the day: {base.title.lower()}",
+                published=planned_at - timedelta(hours=16) + timedelta(minutes=n * 4),
+                tags=(topic,),
+                topics=(topic,),
+                url=f"https://example.com/news/g-{n}",
+            )
+            await repo.articles.upsert(story, now=planned_at)
+    finally:
+        await repo.close()
+    return {"seconds": time.monotonic() - started}
+
+
+async def plan_digests(url: str, due_iso: str) -> dict[str, Any]:
+    """Plan the day's stories as they came (held for most), and mark the instant sends sent."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from content.models import DeliveryState
+    from content.pipeline import plan_due
+    from content.storage import Repository
+    from content.storage.tables import deliveries
+
+    due = datetime.fromisoformat(due_iso)
+    planned_at = due - timedelta(hours=G_HELD_HOURS)
+    started = time.monotonic()
+    repo = Repository.open(url)
+    try:
+        report = await plan_due(repo, channels=(), now=planned_at)
+        seconds = time.monotonic() - started
+        # The instant readers got their stories as they came: not this benchmark's sends.
+        async with repo.engine.begin() as conn:
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.state == DeliveryState.PENDING.value)
+                .values(state=DeliveryState.SENT.value, sent_at=planned_at)
+            )
+        states = await outbox_states(url)
+    finally:
+        await repo.close()
+    return {
+        "deliveries": report.deliveries,
+        "seconds": seconds,
+        "held": states.get("held", 0),
+        "peak_rss_mb": self_peak_rss_mb(),
+    }
+
+
+async def release_digests(url: str, due_iso: str) -> dict[str, Any]:
+    """The release job at the due minute: one digest per reader, in keyset pages."""
+    from content.pipeline import release_due
+    from content.storage import Repository
+
+    started = time.monotonic()
+    repo = Repository.open(url)
+    try:
+        queued = await release_due(repo, now=datetime.fromisoformat(due_iso))
+    finally:
+        await repo.close()
+    return {
+        "digests": queued,
+        "seconds": time.monotonic() - started,
+        "peak_rss_mb": self_peak_rss_mb(),
+    }
+
+
+async def digests_twice(url: str) -> int:
+    """Readers with more than one digest row (must be none)."""
+    from sqlalchemy import func, select
+
+    from content.models import DeliveryKind
+    from content.storage import Repository
+    from content.storage.tables import deliveries
+
+    kinds = [DeliveryKind.DIGEST.value, DeliveryKind.AWAY.value]
+    stmt = (
+        select(deliveries.c.chat_id)
+        .where(deliveries.c.kind.in_(kinds))
+        .group_by(deliveries.c.chat_id)
+        .having(func.count() > 1)
+    )
+    repo = Repository.open(url)
+    try:
+        async with repo.engine.connect() as conn:
+            return len((await conn.execute(stmt)).all())
+    finally:
+        await repo.close()
+
+
+async def scenario_g(ctx: Context) -> None:
+    n = ctx.size("g")
+    first = min(G_FIRST_SENDS, n // 2)
+    work = ctx.workdir("g")
+    db_url = f"sqlite+aiosqlite:///{work / 'outbox.db'}"
+    due = g_due().isoformat()
+    seeded = await run_helper(ctx.procs, "seed-g", db_url, str(n), due, within=1800)
+    log(f"seeded {n:,} readers and {G_STORIES} stories in {seeded['seconds']:.1f}s")
+    planned = await run_helper(ctx.procs, "plan-g", db_url, due, within=1800)
+    log(
+        f"planned {planned['deliveries']:,} deliveries ({planned['held']:,} held) in"
+        f" {planned['seconds']:.1f}s, peak RSS {planned['peak_rss_mb']:.0f} MB"
+    )
+    released = await run_helper(ctx.procs, "release-g", db_url, due, within=1800)
+    log(f"queued {released['digests']:,} digests in {released['seconds']:.1f}s")
+    async with sandbox_running(ctx.procs, ctx.http, n) as sandbox:
+        env = worker_env(db_url, sandbox, rate=30, paid=False)
+        since = time.monotonic()
+        worker = await start_worker(ctx.procs, env, work / "worker.log")
+        worker_peak = 0.0
+
+        async def reached() -> bool:
+            nonlocal worker_peak
+            worker_peak = max(worker_peak, peak_rss_mb(worker.pid) or 0.0)
+            if worker.returncode is not None:
+                raise RuntimeError(f"worker exited:\n{log_tail(work / 'worker.log')}")
+            counters = await sandbox.control.counters()
+            return int(counters.get("distinct_chats", 0)) >= first
+
+        try:
+            await wait_until(reached, deadline=first / 30 * 4 + 90, every=0.5, what="sends")
+        finally:
+            await ctx.procs.stop(worker)
+        sends = await collect(sandbox, n, since=since, limit=30, planned=first)
+    twice = await digests_twice(db_url)
+    expected = n * 3 // 4
+    ok = (
+        released["seconds"] < 60
+        and max(planned["peak_rss_mb"], released["peak_rss_mb"], worker_peak) < 200
+        and sends.refused["429"] == 0
+        and sends.duplicates == 0
+        and twice == 0
+        and released["digests"] == expected
+    )
+    line(
+        "g",
+        "ours",
+        f"{n:,} readers, {G_STORIES} stories: planning the stories {planned['seconds']:.1f}s"
+        f" ({planned['held']:,} held, peak RSS {planned['peak_rss_mb']:.0f} MB); queueing"
+        f" {released['digests']:,}/{expected:,} digests {released['seconds']:.1f}s (peak RSS"
+        f" {released['peak_rss_mb']:.0f} MB); first {sends.delivered:,} sends {fmt_rate(sends)},"
+        f" 429s {sends.refused['429']}, duplicates {sends.duplicates}, readers with two"
+        f" digests {twice}, worker peak RSS {worker_peak:.0f} MB"
+        f" [targets <60 s, <200 MB, 0×429, none twice: {verdict(ok)}]",
+    )
+
+
 SCENARIOS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "a": scenario_a,
     "b": scenario_b,
@@ -1077,6 +1297,7 @@ SCENARIOS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "d": scenario_d,
     "e": scenario_e,
     "f": scenario_f,
+    "g": scenario_g,
     "h": scenario_h,
 }
 
@@ -1117,6 +1338,12 @@ async def helper(args: list[str]) -> dict[str, Any]:
         return {"seconds": await seed_database(args[1], int(args[2]), articles=articles)}
     if job == "plan":
         return await plan(args[1])
+    if job == "seed-g":
+        return await seed_digests(args[1], int(args[2]), args[3])
+    if job == "plan-g":
+        return await plan_digests(args[1], args[2])
+    if job == "release-g":
+        return await release_digests(args[1], args[2])
     if job == "baseline-c":
         # What a bot without an outbox does: read the whole audience, then send.
         from content.storage import Repository

@@ -302,6 +302,11 @@ async def poll_cycle(db_url: str, urls_file: str, mode: str) -> dict[str, Any]:
         )
         services.fetcher = Fetcher(allow_private=True, user_agent=default_user_agent())
         rss_ready = self_peak_rss_mb()
+        idle = Probes()  # the same probes for 2 s with nothing else running, to compare
+        probing = asyncio.create_task(idle.run(repo))
+        await asyncio.sleep(2.0)
+        idle.stop.set()
+        await probing
         probes = Probes()
         probing = asyncio.create_task(probes.run(repo))
         started = time.perf_counter()
@@ -325,6 +330,8 @@ async def poll_cycle(db_url: str, urls_file: str, mode: str) -> dict[str, Any]:
         "rss_ready_mb": rss_ready,
         "loop_lag": probes.lags,
         "budget_write": probes.writes,
+        "idle_loop_lag": idle.lags,
+        "idle_budget_write": idle.writes,
     }
 
 
@@ -713,7 +720,8 @@ async def main_async(args: argparse.Namespace) -> int:
         print(
             f"(1) ours      next cycle ({changed} of {args.feeds} feeds changed):"
             f" {nxt['seconds']:.2f} s [goal ≤ {GOAL_CYCLE_S:g} s: {verdict(cycle_ok)}],"
-            f" peak RSS {nxt['peak_rss_mb']:.0f} MB (imports done: {nxt['rss_ready_mb']:.0f} MB)"
+            f" peak RSS {nxt['peak_rss_mb']:.0f} MB"
+            f" (before the cycle, imports and migrations: {nxt['rss_ready_mb']:.0f} MB)"
             f" [goal < {GOAL_RSS_MB:g} MB: {verdict(rss_ok)}], channel deliveries planned"
             f" {nxt['deliveries']}, source errors {nxt['error_count']} {nxt['errors'] or ''}",
             flush=True,
@@ -721,6 +729,11 @@ async def main_async(args: argparse.Namespace) -> int:
         print(
             f"(1) ours      during that cycle: event-loop lag {describe(nxt['loop_lag'])};"
             f" a reply's budget write {describe(nxt['budget_write'])}",
+            flush=True,
+        )
+        print(
+            f"(1) ours      idle, just before it: event-loop lag {describe(nxt['idle_loop_lag'])};"
+            f" a reply's budget write {describe(nxt['idle_budget_write'])}",
             flush=True,
         )
         if base is not None:

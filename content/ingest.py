@@ -18,17 +18,18 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from content.extraction import Extracted, extract
 from content.models import Article, ArticleParseError, Block, BlockKind, IngestReport
-from content.pipeline import PARSE_TIMEOUT_SECONDS, store_version, summarize
+from content.pipeline import PARSE_TIMEOUT_SECONDS, store_items, summarize
 from content.sources.base import Entry
 from content.sources.html_text import html_blocks, plain_text
 from content.storage import ItemState, Repository
+from content.storage.sources import ItemWrite
 from content.summarizing import Summarizer
 from content.topics import derive_topics, normalise_topic
 
@@ -38,6 +39,10 @@ log = logging.getLogger(__name__)
 _NOT_THE_ITEMS_FAULT = (OperationalError, InterfaceError)
 
 FetchPage = Callable[[str], Awaitable[bytes | None]]
+
+# Changed items stored per transaction: a feed's first import is one commit, not one per item.
+STORE_BATCH = 50
+_ENTRY_FIELDS = tuple(f.name for f in fields(Entry))
 
 
 class FullText(enum.Enum):
@@ -61,8 +66,9 @@ class _Options:
 
 def entry_digest(entry: Entry) -> str:
     """A fingerprint of everything the source said about the item: unchanged means no work."""
-    fields = asdict(entry)
-    text = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
+    # The same text `asdict` gave, so stored digests stay valid, without its deep copy.
+    values = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
+    text = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -102,6 +108,7 @@ async def ingest_entries(
     for source in dict.fromkeys(entry.source for entry in ordered):
         keys = [entry.key for entry in ordered if entry.source == source]
         known[source] = await repo.sources.items(source, keys)
+    batch = _Batch(repo, report, now)
     for index, entry in enumerate(ordered):
         previous = known[entry.source].get(entry.key)
         digest = entry_digest(entry)
@@ -112,58 +119,122 @@ async def ingest_entries(
         # that order, so they are posted oldest first.
         seen_at = now + timedelta(microseconds=index)
         try:
-            article_id = await _ingest_one(repo, entry, previous, report, seen_at, options)
+            write, stored = await _ingest_one(
+                repo, entry, previous, digest, report, seen_at, options, batch.stories
+            )
         except _NOT_THE_ITEMS_FAULT:
             raise
         except Exception as exc:  # any failure is this one item's error
             error = _as_item_error(entry, exc)
             report.errors.append(error)
-            await repo.sources.record_item(
-                source=entry.source,
-                key=entry.key,
-                article_id=previous.article_id if previous else None,
-                digest=digest,
-                error=error.reason,
-                withdrawn=entry.withdrawn,
-                now=now,
-            )
+            await batch.add(_Pending(entry, previous, _failed(entry, previous, digest, error)))
             continue
-        await repo.sources.record_item(
-            source=entry.source,
-            key=entry.key,
-            article_id=article_id,
-            digest=digest,
-            error=None,
-            withdrawn=entry.withdrawn,
-            now=now,
-        )
+        await batch.add(_Pending(entry, previous, write, stored))
         # A second item of the same batch naming the same story sees this one.
-        known[entry.source][entry.key] = ItemState(article_id, digest, None, entry.withdrawn)
+        known[entry.source][entry.key] = ItemState(write.article_id, digest, None, entry.withdrawn)
+    await batch.flush()
     return report
+
+
+def _failed(
+    entry: Entry, previous: ItemState | None, digest: str, error: ArticleParseError
+) -> ItemWrite:
+    """The record of an item that could not be read or stored (reported once per version)."""
+    return ItemWrite(
+        entry.source,
+        entry.key,
+        digest,
+        previous.article_id if previous else None,
+        error=error.reason,
+        withdrawn=entry.withdrawn,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A changed item ready to store, and the stored version its story replaces."""
+
+    entry: Entry
+    previous: ItemState | None
+    write: ItemWrite
+    stored: Article | None = None
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Changed items stored STORE_BATCH to a transaction (stories with their item records)."""
+
+    repo: Repository
+    report: IngestReport
+    now: datetime
+    pending: list[_Pending] = field(default_factory=list)
+    # Stories stored (or about to be) by this ingest: later items see them without a read.
+    stories: dict[str, Article] = field(default_factory=dict)
+
+    async def add(self, item: _Pending) -> None:
+        self.pending.append(item)
+        if item.write.article is not None:
+            self.stories[item.write.article.id] = item.write.article
+        if len(self.pending) >= STORE_BATCH:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Store what is pending; if the commit fails, each item on its own (its own error)."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        try:
+            await self._store(pending)
+            return
+        except _NOT_THE_ITEMS_FAULT:
+            raise
+        except Exception:
+            log.info("storing %d items at once failed: one by one", len(pending))
+        for item in pending:
+            try:
+                await self._store([item])
+            except _NOT_THE_ITEMS_FAULT:
+                raise
+            except Exception as exc:  # storing this one item failed: its error
+                error = _as_item_error(item.entry, exc)
+                self.report.errors.append(error)
+                if item.write.article is not None:
+                    self.stories.pop(item.write.article.id, None)  # not stored after all
+                failed = _failed(item.entry, item.previous, item.write.digest, error)
+                await self.repo.sources.record_items([failed], now=self.now)
+
+    async def _store(self, items: Sequence[_Pending]) -> None:
+        writes = [item.write for item in items]
+        stored = [item.stored for item in items]
+        await store_items(self.repo, writes, stored, self.report, now=self.now)
 
 
 async def _ingest_one(
     repo: Repository,
     entry: Entry,
     previous: ItemState | None,
+    digest: str,
     report: IngestReport,
     now: datetime,
     options: _Options,
-) -> str | None:
-    """Build, enrich and store one changed entry; returns the id of the story it is."""
+    stories: dict[str, Article],
+) -> tuple[ItemWrite, Article | None]:
+    """Build and enrich one changed entry: what to store, and the version it replaces."""
     article_id = (previous.article_id if previous else None) or entry.article_id
-    stored = await repo.articles.get(article_id)
+    stored = stories.get(article_id)
+    if stored is None:
+        stored = await repo.articles.get(article_id)
+    item = ItemWrite(entry.source, entry.key, digest, article_id, withdrawn=entry.withdrawn)
     if entry.withdrawn:
-        if stored is not None:
-            # Never posted from now on; posts already sent are the editors' tools' to delete.
-            await repo.articles.mark_archived(article_id, now=now)
+        # Never posted from now on (if stored); posts already sent are the editors' tools'
+        # to delete.
         report.withdrawn.append(article_id)
-        return article_id
+        return item, stored
     if stored is not None and previous is None and stored.source != entry.source:
         # The story came through another source first: this one only learns which it is.
         # Its later changes update the story; its first sighting does not overwrite it.
         report.unchanged += 1
-        return article_id
+        return item, stored
     article = await _article(entry, article_id, options)
     try:
         topics = await asyncio.wait_for(asyncio.to_thread(derive_topics, article), options.timeout)
@@ -178,8 +249,7 @@ async def _ingest_one(
             _where(entry), f"took longer than {options.timeout:g} s to read"
         ) from None
     article = replace(article, summary=summary)
-    await store_version(repo, article, stored, report, now=now, archive=options.archive)
-    return article.id
+    return replace(item, article=article, archive=options.archive, at=now), stored
 
 
 async def _article(entry: Entry, article_id: str, options: _Options) -> Article:

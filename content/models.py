@@ -113,10 +113,9 @@ class DeliveryState(enum.Enum):
     SENT = "sent"
     FAILED = "failed"  # a try failed; it will be retried at next_attempt_at
     DEAD = "dead"  # given up, with a reason
-    # Not sent alone: waiting for the reader's digest or the end of their quiet hours ...
+    # Not sent alone: for the reader's digest or the end of their quiet hours. The row's
+    # `bundle` is NULL while it waits, then the id of the digest delivery it went out in.
     HELD = "held"
-    # ... then gone out inside one digest delivery (`bundle` names it).
-    BUNDLED = "bundled"
 
 
 class DeliveryKind(enum.Enum):

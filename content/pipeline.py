@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from functools import partial
@@ -20,6 +21,7 @@ from content.parsing import parse_bytes
 from content.preferences import ReaderSettings, zone_of
 from content.sources.folder import FolderItem, look
 from content.storage import Repository, SourceFileState, UpsertOutcome
+from content.storage.sources import ItemWrite
 from content.summarizing import Summarizer, fit_summary
 from content.topics import derive_topics
 from content.visibility import is_embargoed
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 
 ARCHIVE_DONE_KEY = "archive_imported"
 FOLDER_MISSING_KEY = "content_folder_missing"  # + the folder's path
+ARCHIVE_BATCH = 200  # archive files stored per transaction at the first start
 SUMMARY_MAX_CHARS = 600
 # Seconds one file may take to parse (and again to summarize locally); past it, it is that
 # file's error. A thread cannot be stopped: it finishes in the background, its result unused.
@@ -103,7 +106,12 @@ async def scan_folder(
     await _note_folder(repo, folder, present=files is not None, report=report, now=now)
     if files is None:
         return report
+    progress = _ArchiveProgress(len(files)) if first_run else None
+    # The first start stores the archive ARCHIVE_BATCH files to a transaction.
+    pending: list[_Pending] = []
     for item in files:
+        if progress is not None:
+            progress.tick()
         previous = known.get(item.key)
         if item.data is None and item.error is None:
             report.unchanged += 1
@@ -124,43 +132,115 @@ async def scan_folder(
             report.unchanged += 1
             continue
         try:
-            article_id = await _ingest(
+            article, stored = await _prepare(
                 repo,
                 item,
                 previous,
-                report,
                 now=now,
-                first_run=first_run,
                 default_tz=default_tz,
                 summarizer=summarizer,
                 parse_timeout=parse_timeout,
             )
+            if first_run:
+                pending.append(_Pending(item.path, record, article, stored))
+                if len(pending) >= ARCHIVE_BATCH:
+                    await _store_archive(repo, pending, report, now=now)
+                    pending = []
+                continue
+            await store_version(repo, article, stored, report, now=now, archive=False)
         except _NOT_THE_FILES_FAULT:
             raise
         except Exception as exc:  # any failure is this one file's error
-            error = _as_file_error(item.path, exc)
-            report.errors.append(error)
-            await record(article_id=None, error=error.reason)
+            await _file_failed(item.path, record, exc, report)
             continue
-        await record(article_id=article_id, error=None)
+        await record(article_id=article.id, error=None)
+    if pending:
+        await _store_archive(repo, pending, report, now=now)
     if first_run:
         await repo.sources.set_meta(ARCHIVE_DONE_KEY, now.isoformat())
+        if progress is not None:
+            progress.done(len(report.new))
     return report
 
 
-async def _ingest(
+class _ArchiveProgress:
+    """The first start's import in the log: a line every few seconds, then the total."""
+
+    EVERY_SECONDS = 5.0
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.seen = 0
+        self.started = self.last = time.monotonic()
+
+    def tick(self) -> None:
+        self.seen += 1
+        if time.monotonic() - self.last >= self.EVERY_SECONDS:
+            self.last = time.monotonic()
+            log.info("importing the archive: %d of %d files", self.seen, self.total)
+
+    def done(self, stored: int) -> None:
+        elapsed = time.monotonic() - self.started
+        log.info(
+            "archive imported: %d stories from %d files in %.1f s", stored, self.total, elapsed
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A parsed archive file waiting for its batch to be stored."""
+
+    path: Path
+    record: Callable[..., Awaitable[None]]
+    article: Article
+    stored: Article | None
+
+
+async def _file_failed(
+    path: Path, record: Callable[..., Awaitable[None]], exc: Exception, report: IngestReport
+) -> None:
+    error = _as_file_error(path, exc)
+    report.errors.append(error)
+    await record(article_id=None, error=error.reason)
+
+
+async def _store_archive(
+    repo: Repository, pending: Sequence[_Pending], report: IngestReport, *, now: datetime
+) -> None:
+    """Store a batch of the archive in one transaction; if it fails, each file on its own."""
+    batch = [(p.article, not is_embargoed(p.article, now=now)) for p in pending]
+    try:
+        outcomes = await repo.articles.upsert_many(batch, now=now)
+    except _NOT_THE_FILES_FAULT:
+        raise
+    except Exception:
+        # Which file broke the batch is unknown: one by one, each failure is that file's.
+        for p in pending:
+            try:
+                await store_version(repo, p.article, p.stored, report, now=now, archive=True)
+            except _NOT_THE_FILES_FAULT:
+                raise
+            except Exception as exc:
+                await _file_failed(p.path, p.record, exc, report)
+                continue
+            await p.record(article_id=p.article.id, error=None)
+        return
+    for p, outcome in zip(pending, outcomes, strict=True):
+        await _account(repo, p.article, p.stored, outcome, report, now=now)
+        await p.record(article_id=p.article.id, error=None)
+
+
+async def _prepare(
     repo: Repository,
     item: FolderItem,
     previous: SourceFileState | None,
-    report: IngestReport,
     *,
     now: datetime,
-    first_run: bool,
     default_tz: tzinfo,
     summarizer: Summarizer,
     parse_timeout: float,
-) -> str:
-    """Parse, enrich and store one changed file; returns its article id."""
+) -> tuple[Article, Article | None]:
+    """Parse and enrich one changed file: the article, and the stored version it updates."""
     if item.error is not None or item.data is None:
         raise ArticleParseError(item.path, item.error or "not read")
     try:
@@ -181,8 +261,7 @@ async def _ingest(
     stored = await _stored_version(repo, previous, article)
     if stored is not None:
         article = replace(article, id=stored.id)
-    await store_version(repo, article, stored, report, now=now, archive=first_run)
-    return article.id
+    return article, stored
 
 
 async def store_version(
@@ -199,18 +278,56 @@ async def store_version(
     New and `archive`: imported as the archive (readable, never posted) unless embargoed.
     Every source stores through here: the folder and `content.ingest`.
     """
-    outcome = await repo.articles.upsert(article, now=now)
+    # Archived on insert, in the upsert's own transaction.
+    as_archive = archive and not is_embargoed(article, now=now)
+    outcome = await repo.articles.upsert(article, now=now, archive=as_archive)
+    await _account(repo, article, stored, outcome, report, now=now)
+    return outcome
+
+
+async def store_items(
+    repo: Repository,
+    writes: Sequence[ItemWrite],
+    stored: Sequence[Article | None],
+    report: IngestReport,
+    *,
+    now: datetime,
+) -> None:
+    """`store_version` for a source's changed items: stories and item records in one commit.
+
+    `stored[i]` is the version `writes[i].article` replaces. A write's `archive` (a first
+    import) archives a new story on insert unless it is embargoed.
+    """
+    writes = [
+        replace(w, archive=not is_embargoed(w.article, now=w.at or now))
+        if w.article is not None and w.archive
+        else w
+        for w in writes
+    ]
+    outcomes = await repo.sources.record_items(writes, now=now)
+    for write, before, outcome in zip(writes, stored, outcomes, strict=True):
+        if write.article is not None and outcome is not None:
+            await _account(repo, write.article, before, outcome, report, now=write.at or now)
+
+
+async def _account(
+    repo: Repository,
+    article: Article,
+    stored: Article | None,
+    outcome: UpsertOutcome,
+    report: IngestReport,
+    *,
+    now: datetime,
+) -> None:
+    """Report what storing did; a changed post of a stored story is queued for editing."""
     if outcome is UpsertOutcome.NEW:
         report.new.append(article.id)
-        if archive and not is_embargoed(article, now=now):
-            await repo.articles.mark_archived(article.id, now=now)
     elif outcome is UpsertOutcome.UPDATED:
         report.updated.append(article.id)
         if stored is not None and post_of(stored) != post_of(article):
             report.edits += await repo.outbox.requeue_channel_edits(article.id, now=now)
     else:
         report.unchanged += 1
-    return outcome
 
 
 def _as_file_error(path: Path, exc: Exception) -> ArticleParseError:

@@ -303,10 +303,11 @@ class SubscribeRequest:
 
 def parse_subscribe(text: str) -> SubscribeRequest:
     """Split a `/subscribe` argument into the followed term and its `-exclusions` (quoted ok)."""
+    text = text.replace("“", '"').replace("”", '"')
     try:
-        tokens = shlex.split(text.replace("“", '"').replace("”", '"'), posix=True)
+        tokens = shlex.split(text, posix=True)
     except ValueError:  # an unbalanced quote: read it as plain words
-        tokens = text.replace('"', " ").split()
+        tokens = text.replace('"', "").split()
     follow: list[str] = []
     excludes: list[str] = []
     for token in tokens:

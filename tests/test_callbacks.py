@@ -10,8 +10,14 @@ from bot.callbacks import (
     BackToCard,
     Button,
     NoOp,
+    OnboardingDone,
     OpenArticle,
+    SetBreaking,
+    SetDigest,
+    SetLanguage,
+    SetQuiet,
     SubscribeTopic,
+    ToggleTopic,
     Unsubscribe,
 )
 from tests.support.articles import LONG_ID
@@ -27,6 +33,14 @@ from tests.support.articles import LONG_ID
         (SubscribeTopic("bishan-park"), "s:bishan-park"),
         (Unsubscribe("void deck: east"), "u:void deck: east"),
         (NoOp(), "noop"),
+        (SetDigest("daily", "0730"), "cd:daily:0730"),
+        (SetDigest("off"), "cd:off:"),
+        (SetQuiet("2200", "0700"), "cq:2200-0700"),
+        (SetQuiet(), "cq:off"),
+        (SetBreaking(False), "cb:0"),
+        (SetLanguage("zh"), "cl:zh"),
+        (ToggleTopic("bishan-park"), "ct:bishan-park"),
+        (OnboardingDone(), "cx"),
     ],
 )
 def test_round_trip(button: Button, data: str) -> None:

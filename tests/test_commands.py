@@ -48,7 +48,14 @@ def test_menu_is_what_it_was() -> None:
         ("subscribe", "Get new stories on a topic or keyword"),
         ("unsubscribe", "Stop a subscription"),
         ("subscriptions", "What you follow"),
+        ("settings", "Delivery, quiet hours, language, time zone"),
         ("read", "Read a story by id"),
+        ("digest", "Instant, hourly or a daily digest"),
+        ("quiet", "Quiet hours"),
+        ("timezone", "Your time zone"),
+        ("language", "Language: en, zh, ms, ta"),
+        ("mute", "Never get stories about a word or topic"),
+        ("unmute", "Undo a mute"),
         ("help", "What I can do"),
     ]
 

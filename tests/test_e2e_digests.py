@@ -21,7 +21,7 @@ from tests.support.digests import (
 )
 from tests.support.outbox import alerts
 from tests.support.reader import buttons, press
-from tests.support.stack import Stack
+from tests.support.stack import ADMIN, Stack
 from tests.support.storage import deliveries_of
 from tests.support.waiting import wait_for
 
@@ -93,7 +93,9 @@ async def test_quiet_hours_hold_three_stories_and_release_them_as_one_message(
     assert len(stack.sandbox.bot_messages(SINGAPORE)) == 1  # one message, none per story
 
     await press(stack, away[0], "Yishun", user=SINGAPORE)
-    card = await wait_for(lambda: alerts(stack, SINGAPORE) or stack.sandbox.bot_messages(SINGAPORE)[1:], what="the story's card")
+    card = await wait_for(
+        lambda: stack.sandbox.bot_messages(SINGAPORE)[1:], what="the story's card"
+    )
     assert "Wallet found in Yishun" in card[0]["text"]
 
 
@@ -158,3 +160,44 @@ async def test_a_worker_stopped_mid_digest_leaves_no_reader_with_two_digests(
     assert await release_held(stack.newswire.services) == 0  # already queued: not again
     await wait_for(lambda: delivered() == len(readers), what="every digest", timeout=20)
     assert all(len(messages(stack, chat, DIGEST_HEAD)) == 1 for chat in readers)
+
+
+async def test_the_stories_past_ten_are_behind_one_button(stack: Stack) -> None:
+    day = base_day()
+    clock = use_clock(stack, day + timedelta(hours=23))
+    await reader(stack, SINGAPORE, **quiet("22:00", "07:00"))
+    for n in range(12):
+        drop(stack, f"wallet-{n:02d}", f"Wallet number {n:02d} found")
+    for n in range(12):
+        await planned(stack, f"wallet-{n:02d}", 2)
+    clock.now = day + timedelta(days=1, hours=7)
+    assert await release_held(stack.newswire.services) == 1
+    away = await wait_for(lambda: messages(stack, SINGAPORE, AWAY_HEAD), what="the release")
+    assert "…and 2 more" in away[0]["text"]
+    await press(stack, away[0], "See 2 more", user=SINGAPORE)
+    rest = await wait_for(
+        lambda: messages(stack, SINGAPORE, "More from your digest"), what="the rest"
+    )
+    shown = sum(f"Wallet number {n:02d}" in away[0]["text"] for n in range(12))
+    listed = sum(f"Wallet number {n:02d}" in rest[0]["text"] for n in range(12))
+    assert (shown, listed) == (10, 2)
+
+
+async def test_a_reader_who_blocked_the_bot_is_let_go_by_their_digest(stack: Stack) -> None:
+    day = base_day()
+    clock = use_clock(stack, day + timedelta(hours=12))
+    await reader(stack, SINGAPORE, **daily("08:00", "UTC"))
+    drop(stack, "wallet-gone", "Wallet returned to a reader who left")
+    await planned(stack, "wallet-gone", 2)
+    stack.sandbox.block_bot(SINGAPORE)
+    clock.now = day + timedelta(days=1, hours=8)
+    assert await release_held(stack.newswire.services) == 1
+    repo = stack.newswire.repo
+
+    async def unsubscribed() -> bool:
+        return await repo.readers.active_subscriber_count() == 0
+
+    # Like any message to a reader who blocked the bot: they are unsubscribed, and the
+    # editors are not told that a channel is broken.
+    await wait_for(unsubscribed, what="the reader let go")
+    assert [m for m in stack.sandbox.bot_messages(ADMIN) if "Cannot post" in m["text"]] == []

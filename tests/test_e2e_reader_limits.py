@@ -9,6 +9,7 @@ import pytest
 
 from content.models import SubscriptionKind, chat_id_of
 from tests.support.articles import budget_story
+from tests.support.inline import ask_inline
 from tests.support.reader import READER, buttons, press_forged, say
 from tests.support.stack import Stack
 from tests.support.waiting import wait_for
@@ -124,6 +125,17 @@ async def test_a_flooding_reader_is_told_once_then_dropped_while_others_are_answ
     # The window never moves on, so no later answer can appear: 20 and one note, for good.
     notes = [m for m in flood_answers() if "very fast" in m["text"]]
     assert len(helps()) == 20 and len(notes) == 1
+
+
+async def test_typing_an_inline_search_does_not_use_up_the_readers_commands(
+    stack: Stack,
+) -> None:
+    stack.newswire.services.monotonic = lambda: 5000.0  # the window never moves on
+    stack.sandbox.limits.enforce = False
+    for typed in range(1, 31):  # "@bot b", "@bot bu", ...: one inline query a keystroke
+        await ask_inline(stack, "bus captain"[: 1 + typed % 11])
+    reply = await say(stack, "/help")
+    assert "What I can do" in reply["text"]
 
 
 async def test_subscriptions_are_limited_per_reader(stack: Stack) -> None:

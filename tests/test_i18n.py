@@ -15,14 +15,14 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot import commands
-from bot.rendering import format_time, i18n
+from bot.rendering import format_time, i18n, welcome
 from bot.rendering.text import format_number
 from content.preferences import DEFAULT_LANGUAGE, LANGUAGES
 
 BOT = Path(i18n.__file__).resolve().parent.parent
 TRANSLATED = [language for language in LANGUAGES if language != DEFAULT_LANGUAGE]
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
-TAG = re.compile(r"</?[a-z]+>")
+TAG = re.compile(r"</?(?:a|b|i|u|s|code|pre|blockquote|tg-spoiler)\b[^>]*>")
 COMMAND = re.compile(r"(?<![\w/:])/[a-z]+\b")  # /latest; not the slashes of https://…
 
 
@@ -144,6 +144,14 @@ def test_summer_time_moves_the_clock_in_every_language() -> None:
 def test_numbers_are_grouped_the_readers_way(language: str, expected: str) -> None:
     with i18n.using(i18n.translations_for(language)):
         assert format_number(1234567) == expected
+
+
+def test_the_welcome_counts_the_archive_the_readers_way() -> None:
+    with i18n.using(i18n.translations_for("ta")):
+        text = welcome(
+            first_name=None, article_count=1234567, commands=commands.reader_commands()
+        ).html
+    assert "(காப்பகத்தில் 12,34,567)" in text
 
 
 def test_the_menu_is_set_in_every_language_and_the_default_is_english() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from content.ingest import FullText, entry_digest
 from content.storage import Repository
+from tests.support.commits import commits
 from tests.support.feeds import at, entry, ingest
 from tests.support.ingest import T0
 from tests.support.storage import deliveries_of, mark_sent
@@ -223,3 +224,40 @@ def test_the_digest_changes_with_any_field() -> None:
     item = entry("A", url="https://h.example/a")
     assert entry_digest(item) == entry_digest(replace(item))
     assert entry_digest(item) != entry_digest(replace(item, image="https://h.example/b.jpg"))
+
+
+async def test_a_first_import_is_one_commit(repo: Repository) -> None:
+    items = [entry(f"Story {n}", url=f"https://harbourtimes.example/{n}") for n in range(4)]
+    with commits(repo) as made:
+        report = await ingest(repo, items, archive=True)
+    assert len(report.new) == 4
+    assert len(made) == 1  # stories, archive marks and item records together
+    assert await repo.articles.due_for_planning(now=T0) == []
+    assert (await ingest(repo, items, now=T0 + timedelta(minutes=5))).unchanged == 4
+
+
+async def test_an_item_that_cannot_be_stored_is_only_its_own_error(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from content.storage import articles
+
+    real = articles._upsert
+
+    async def failing(conn, article, **kwargs):  # type: ignore[no-untyped-def]
+        if article.title == "Boom":
+            raise ValueError("cannot store this one")
+        return await real(conn, article, **kwargs)
+
+    monkeypatch.setattr(articles, "_upsert", failing)
+    items = [
+        entry("Budget 2026", url="https://harbourtimes.example/budget", published=at(8)),
+        entry("Boom", url="https://harbourtimes.example/boom", published=at(9)),
+        entry("MRT line opens", url="https://harbourtimes.example/mrt", published=at(10)),
+    ]
+    report = await ingest(repo, items)
+    assert len(report.new) == 2 and await repo.articles.count() == 2
+    [error] = report.errors
+    assert "harbourtimes.example/boom" in error.source and "ValueError" in error.reason
+    monkeypatch.setattr(articles, "_upsert", real)
+    again = await ingest(repo, items, now=T0 + timedelta(minutes=5))
+    assert again.errors == [] and again.unchanged == 3  # reported once per version

@@ -7,7 +7,15 @@ import time
 
 import pytest
 
-from bot.delivery.pacing import ChatPacer, PacerConfig, Rate, SendWindow, is_group_chat
+from bot.delivery.pacing import (
+    CapSettler,
+    ChatPacer,
+    PacerConfig,
+    Rate,
+    SendWindow,
+    is_group_chat,
+    window_cap,
+)
 
 
 def test_rate_spaces_sends_and_allows_its_burst() -> None:
@@ -92,3 +100,30 @@ async def test_send_window_is_not_stalled_by_a_wall_clock_step(
     real = time.time
     monkeypatch.setattr(time, "time", lambda: real() - 3600.0)
     await asyncio.wait_for(window.enter(), timeout=5.0)  # a wall-clock window would wait 1 h
+
+
+@pytest.mark.parametrize(
+    ("rate", "workers", "stretch", "cap"),
+    [
+        (30.0, 1, 0.25, 30),  # alone: the whole limit
+        (30.0, 2, 0.25, 15),  # quarter-second stretches alternate within a second: a share
+        (1000.0, 2, 0.25, 500),
+        (30.0, 3, 0.25, 10),
+        (30.0, 2, 2.0, 30),  # stretches longer than the window follow each other: no share
+    ],
+)
+def test_window_cap_is_a_share_when_workers_reserve_short_stretches(
+    rate: float, workers: int, stretch: float, cap: int
+) -> None:
+    assert window_cap(rate, workers=workers, stretch=stretch, span=1.0) == cap
+
+
+def test_a_shared_window_grows_back_only_a_span_after_the_peers_left() -> None:
+    """The last peer's final sends still count at the server for one span."""
+    caps = CapSettler()
+    assert caps.settle(current=30, wanted=15, now=0.0, span=1.0) == 15  # a peer: at once
+    assert caps.settle(current=15, wanted=30, now=2.0, span=1.0) == 15  # it just left
+    assert caps.settle(current=15, wanted=30, now=2.5, span=1.0) == 15
+    assert caps.settle(current=15, wanted=15, now=2.7, span=1.0) == 15  # back: start over
+    assert caps.settle(current=15, wanted=30, now=3.0, span=1.0) == 15
+    assert caps.settle(current=15, wanted=30, now=4.0, span=1.0) == 30  # a whole span alone

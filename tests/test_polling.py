@@ -24,6 +24,7 @@ from content.sources.polling import (
     register_sources,
 )
 from content.storage import PolledSource, Repository, SourceKind, SourceState
+from tests.support.commits import commits
 from tests.support.feeds import Item, at, fetcher, poll, rss
 from tests.support.http import LocalServer
 from tests.support.ingest import T0
@@ -123,6 +124,25 @@ async def test_etag_is_sent_and_a_304_is_not_parsed(
     assert len(parses) == 1
     source = await only_source(repo)
     assert source.etag == '"v1"' and source.last_success_at == T0 + timedelta(seconds=300)
+
+
+async def test_a_cycle_of_unchanged_sources_is_stored_in_one_commit(
+    repo: Repository, server: LocalServer, client: Fetcher
+) -> None:
+    urls = [
+        server.serve(f"/feed{n}.xml", rss(FIRST), content_type=RSS, etag=f'"v{n}"')
+        for n in range(5)
+    ]
+    await register_sources(repo, urls, now=T0, interval=300)
+    await poll(repo, client, T0)
+    later = T0 + timedelta(seconds=300)
+    with commits(repo) as made:
+        report = await poll(repo, client, later)
+    assert report == IngestReport()
+    assert len(made) == 1  # not one per source: the bot's replies wait behind each commit
+    for source in await repo.sources.all():
+        assert source.last_success_at == later and source.etag is not None
+        assert source.next_poll_at == later + timedelta(seconds=300)
 
 
 async def test_an_unchanged_body_without_validators_is_not_parsed(

@@ -102,7 +102,10 @@ def test_an_answer_must_fit_the_spec_and_its_html_must_parse(sandbox: Sandbox) -
 
 def test_a_query_is_answered_once(sandbox: Sandbox) -> None:
     query_id = sandbox.inline_query(READER, "otters")
-    assert answer(sandbox, query_id, [article()], cache_time=5) == (200, {"ok": True, "result": True})
+    assert answer(sandbox, query_id, [article()], cache_time=5) == (
+        200,
+        {"ok": True, "result": True},
+    )
     stored = sandbox.inline_answer(query_id)
     assert stored is not None
     assert (stored["cache_time"], stored["is_personal"], stored["next_offset"]) == (5, False, "")

@@ -486,35 +486,6 @@ async def test_outbox_counts(repo: Repository) -> None:
     assert (empty.sent_last_hour, empty.failed_last_hour) == (0, 0)
 
 
-@pytest.mark.parametrize(
-    ("rate", "peer", "cap"),
-    [
-        (1000.0, True, 500),  # short claims: each of two workers keeps to half the limit
-        (1000.0, False, 1000),  # alone: the whole limit
-        (30.0, True, 30),  # 2-second claims: a share would bind and push sends late
-    ],
-)
-async def test_worker_window_holds_its_share_only_when_claims_are_short(
-    repo: Repository, rate: float, peer: bool, cap: int
-) -> None:
-    from bot.delivery.pacing import PacerConfig
-    from bot.delivery.worker import DeliveryWorker
-
-    await planned_outbox(repo)
-    if peer:  # another machine's worker holds a delivery right now
-        await repo.outbox.claim_due(now=T0, limit=1, worker="otherhost:4321:peer")
-    worker = DeliveryWorker(
-        repo=repo,
-        bot=None,  # type: ignore[arg-type]  # nothing is sent here
-        render=lambda article, kind: None,  # type: ignore[arg-type,return-value]
-        clock=lambda: T0,
-        wakeup=asyncio.Event(),
-        pacing=PacerConfig(global_per_second=rate, safety=1.0),
-    )
-    await worker._maintain()
-    assert worker._window.cap == cap
-
-
 # -- concurrent writers (race-free upserts) --------------------------------------
 
 

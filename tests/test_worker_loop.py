@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import time
@@ -16,11 +17,12 @@ from telegram.error import RetryAfter
 from bot.delivery import liveness
 from bot.delivery.pacing import GLOBAL_SCOPE, PacerConfig
 from bot.delivery.replies import SharedBudgetLimiter
+from bot.delivery.worker import DeliveryWorker, WorkerConfig
 from bot.rendering import Rendered
 from content.models import Article, DeliveryKind, DeliveryState
 from tests.support.storage import deliveries_of
 from tests.support.waiting import wait_for
-from tests.support.worker import TOKEN, WorkerRig, worker_rig
+from tests.support.worker import TOKEN, WorkerRig, now, simple_render, worker_rig
 
 READERS = [2001, 2002, 2003]
 
@@ -133,3 +135,32 @@ async def test_a_reply_is_not_held_through_a_long_global_pause(rig: WorkerRig) -
 
     with pytest.raises(RetryAfter):
         await limiter.process_request(never, (), {}, "sendMessage", {}, None)
+
+
+def _idle_worker(rig: WorkerRig, rate: float) -> DeliveryWorker:
+    """A worker that is not running: its checks are called by hand."""
+    return DeliveryWorker(
+        repo=rig.repo,
+        bot=rig.bot,
+        render=simple_render,
+        clock=now,
+        wakeup=asyncio.Event(),
+        pacing=PacerConfig(global_per_second=rate, safety=1.0),
+        config=WorkerConfig(peer_check_seconds=0.0),  # every `_maintain` counts the peers
+    )
+
+
+@pytest.mark.parametrize(
+    ("rate", "peer", "cap"), [(30.0, True, 15), (1000.0, True, 500), (30.0, False, 30)]
+)
+async def test_worker_window_holds_its_share_while_a_peer_worker_sends(
+    rig: WorkerRig, rate: float, peer: bool, cap: int
+) -> None:
+    """Workers reserve quarter-second stretches, which alternate: each keeps to its share."""
+    await rig.readers_following(READERS)
+    await rig.publish("s1", "Otters return")
+    if peer:  # another machine's worker holds a delivery right now
+        await rig.repo.outbox.claim_due(now=now(), limit=1, worker="otherhost:4321:peer")
+    worker = _idle_worker(rig, rate)
+    await worker._maintain()
+    assert worker._window.cap == cap

@@ -74,7 +74,9 @@ class Outcomes:
             )
         elif verdict is Verdict.BLOCKED:
             await self.repo.outbox.mark_dead(delivery_id=delivery.id, error=outcome.reason, now=now)
-            if delivery.kind is DeliveryKind.READER and delivery.chat_id.lstrip("-").isdigit():
+            # A reader's chat (a story, a digest): the reader is gone, not a channel broken.
+            reader = delivery.kind is not DeliveryKind.CHANNEL
+            if reader and delivery.chat_id.lstrip("-").isdigit():
                 await self.repo.readers.deactivate(
                     chat_id=delivery.chat_id, reason=outcome.reason, now=now
                 )

@@ -98,6 +98,42 @@ class ChatPacer:
         self._chats = {k: r for k, r in self._chats.items() if r.tat > now}
 
 
+def window_cap(rate: float, *, workers: int, stretch: float, span: float) -> int:
+    """Sends one worker's window admits per `span`: all of `rate`, or its share among `workers`.
+
+    The shared budget hands out slots in stretches of `stretch` seconds. When a stretch is
+    shorter than the window, several workers' stretches alternate inside one second, and a
+    worker whose loop lags sends late into the others' slots: only a share per worker keeps
+    the sum under the limit whatever the lag. Stretches longer than the window mostly
+    follow each other, and a share would bind within a stretch and push its sends late.
+    """
+    if workers > 1 and stretch < span:
+        return max(1, int(rate) // workers)
+    return max(1, int(rate))
+
+
+@dataclass
+class CapSettler:
+    """Lowers a window's cap at once, raises it only after a whole span asking for more.
+
+    A peer worker that has just finished sent its last messages within the past span:
+    they still count at the server until that span is over.
+    """
+
+    _rise_from: float | None = None
+
+    def settle(self, *, current: int, wanted: int, now: float, span: float) -> int:
+        if wanted <= current:
+            self._rise_from = None
+            return wanted
+        if self._rise_from is None:
+            self._rise_from = now
+        if now - self._rise_from >= span:
+            self._rise_from = None
+            return wanted
+        return current
+
+
 @dataclass
 class _Send:
     start: float

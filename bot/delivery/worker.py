@@ -27,9 +27,11 @@ from bot.delivery.outcomes import Outcomes, is_edit
 from bot.delivery.pacing import (
     GLOBAL_SCOPE,
     INTERACTIVE_SCOPE,
+    CapSettler,
     ChatPacer,
     PacerConfig,
     SendWindow,
+    window_cap,
 )
 from bot.delivery.policy import Verdict, backoff, classify
 from bot.delivery.recorder import Recorder
@@ -62,7 +64,7 @@ class WorkerConfig:
     flush_seconds: float = 0.05  # sent results are committed in batches this often
     flush_max: int = 32  # ... or as soon as this many are waiting
     maintenance_seconds: float = 5.0  # how often expired leases are taken back
-    peer_check_seconds: float = 1.0  # how often the other workers are counted
+    peer_check_seconds: float = 1.0  # how often the other workers are counted (≥ 1 s window)
     article_ttl: float = 2.0  # a cached article is read again after this many seconds
     allow_paid_broadcast: bool = False
     retry_first: float = 1.0  # after a failed round (database down), wait this long ...
@@ -131,6 +133,10 @@ class DeliveryWorker:
         self._window = window or SendWindow(int(self.pacing.global_per_second))
         self._next_maintenance = 0.0
         self._next_peer_check = 0.0
+        self._caps = CapSettler()  # a shared window grows back only a span after the peers left
+        # Counting the peers often right after idle: workers woken by one plan claim
+        # moments apart, and the first would otherwise send a second at the whole rate.
+        self._recount_until = 0.0
         self._yielding = False  # readers are being answered: leave them headroom
 
     @property
@@ -205,21 +211,24 @@ class DeliveryWorker:
         now = time.monotonic()
         if now < self._next_peer_check:
             return
-        self._next_peer_check = now + self.config.peer_check_seconds
+        recount = now < self._recount_until
+        self._next_peer_check = now + (
+            self.config.reserve_ahead if recount else self.config.peer_check_seconds
+        )
         owners = await self.repo.outbox.sending_owners()
         dead = [o for o in owners if liveness.is_dead_owner(o, host=self.host)]
         peers = {o for o in owners if o != self.id and o not in dead}
         # The shared budget spaces the workers' slots, but a worker whose loop lags sends
-        # late, into the others' slots (at high rates, after a stall, it catches up at the
-        # full rate). Each worker's own window then holds only its share of the limit, so
-        # together they cannot exceed it in any second. Only when a worker's claim spans
-        # less than the window: a longer claim legitimately sends more than the share within
-        # one second, and a share cap would push its sends late (measured at 30/s with two
-        # workers: 11 429s instead of none).
+        # late, into the others' slots. What decides whether a share is needed is the
+        # stretch reserved at once (`reserve_ahead`), not the claim: 0.25 s stretches of two
+        # workers alternate within every second (bench (f), 30/s: 5-22 429s a run with a
+        # full window each).
         rate = self.pacing.global_per_second
-        claim_span = self._claim_size() / rate
-        share = len(peers) > 0 and claim_span <= self._window.span
-        self._window.resize(max(1, int(rate) // (len(peers) + 1)) if share else int(rate))
+        span = self._window.span
+        cap = window_cap(rate, workers=len(peers) + 1, stretch=self._chunk_size() / rate, span=span)
+        self._window.resize(
+            self._caps.settle(current=self._window.cap, wanted=cap, now=now, span=span)
+        )
         # While readers are being answered (by this or another process), send a little
         # slower: the replies' own sends, late by a few milliseconds, must still fit.
         wall = time.time()
@@ -247,6 +256,11 @@ class DeliveryWorker:
             claimed = await self.repo.outbox.claim_due(
                 now=moment, limit=self._claim_size(), worker=self.id
             )
+            if claimed and not self._claimed and not self._tasks:
+                # Work after idle: count the peers now and often for a while (see __init__).
+                self._next_peer_check = 0.0
+                self._recount_until = time.monotonic() + self._window.span
+                await self._maintain()
             self._claimed.extend(claimed)
             if not self._claimed:
                 await self._idle(moment)
@@ -307,8 +321,11 @@ class DeliveryWorker:
         return max(1, int(self.pacing.global_per_second * self.config.reserve_ahead))
 
     def _claim_size(self) -> int:
-        """Deliveries claimed at once: what the hold window allows at the global rate."""
-        return max(1, min(500, int(self.pacing.global_per_second * self.config.hold_seconds)))
+        """Deliveries claimed at once: what the hold window allows at this worker's rate."""
+        # With a share of the window, claims of the whole rate would leave the last worker
+        # holding twice what it can send in the hold window at the end of a broadcast.
+        rate = min(self.pacing.global_per_second, float(self._window.cap))
+        return max(1, min(500, int(rate * self.config.hold_seconds)))
 
     async def _idle(self, now: datetime) -> None:
         self.wakeup.clear()

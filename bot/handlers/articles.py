@@ -37,7 +37,7 @@ async def latest(update: Update, context: NewswireContext) -> None:
     count = min(max(int(raw), 1), LATEST_MAX) if raw else LATEST_DEFAULT
     services = context.services
     items = await services.repo.articles.latest(limit=count, now=services.clock())
-    await reply(update, rendering.latest(items, zone=services.zone))
+    await reply(update, rendering.latest(items, zone=context.reader.zone))
 
 
 async def show_article(update: Update, context: NewswireContext, article_id: str) -> None:
@@ -46,7 +46,7 @@ async def show_article(update: Update, context: NewswireContext, article_id: str
     if article is None:
         await reply(update, rendering.not_found(article_id))
         return
-    await reply(update, rendering.article_card(article, zone=context.services.zone))
+    await reply(update, rendering.article_card(article, zone=context.reader.zone))
 
 
 async def read(update: Update, context: NewswireContext) -> None:
@@ -74,14 +74,14 @@ async def _pressed_article(
 async def on_open_button(update: Update, context: NewswireContext, data: OpenArticle) -> None:
     """Under a list: send the article's card below the list, keeping the list."""
     if article := await _pressed_article(update, context, data.article_id):
-        await reply(update, rendering.article_card(article, zone=context.services.zone))
+        await reply(update, rendering.article_card(article, zone=context.reader.zone))
 
 
 async def on_card_button(update: Update, context: NewswireContext, data: BackToCard) -> None:
     """Under a page: turn the page back into the article's card."""
     query = update.callback_query
     if query is not None and (article := await _pressed_article(update, context, data.article_id)):
-        await edit(query, rendering.article_card(article, zone=context.services.zone))
+        await edit(query, rendering.article_card(article, zone=context.reader.zone))
 
 
 async def on_page_button(update: Update, context: NewswireContext, data: ArticlePage) -> None:
@@ -89,7 +89,7 @@ async def on_page_button(update: Update, context: NewswireContext, data: Article
     query = update.callback_query
     if query is None or not (article := await _pressed_article(update, context, data.article_id)):
         return
-    pages = rendering.article_pages(article, zone=context.services.zone)
+    pages = rendering.article_pages(article, zone=context.reader.zone)
     page = min(data.page, len(pages) - 1)
     keyboard = rendering.page_keyboard(article, page, len(pages))
     await edit(query, rendering.Rendered(pages[page], keyboard))

@@ -32,16 +32,12 @@ def page_offset(raw: str) -> int:
 
 async def stories(context: NewswireContext, words: str, offset: int) -> list[Article]:
     """Up to PAGE + 1 visible stories from `offset`: search results, or the latest."""
-    services = context.services
-    now = services.clock()
-    # Paged over the first offset + PAGE + 1 (the repository takes no offset yet).
-    wanted = offset + PAGE + 1
+    articles, now = context.services.repo.articles, context.services.clock()
+    # One more than a page: whether there is a next page, without counting every match.
     if words:
-        hits = await services.repo.articles.search(words, limit=wanted, now=now)
-        found = [hit.article for hit in hits]
-    else:
-        found = await services.repo.articles.latest(limit=wanted, now=now)
-    return found[offset:]
+        hits = await articles.search(words, limit=PAGE + 1, offset=offset, now=now)
+        return [hit.article for hit in hits]
+    return await articles.latest(limit=PAGE + 1, offset=offset, now=now)
 
 
 async def inline_query(update: Update, context: NewswireContext) -> None:

@@ -39,7 +39,7 @@ async def on_link(update: Update, context: NewswireContext) -> None:
     if outcome.kind is LinkKind.OTHER_SITE:
         await reply(update, rendering.link_other_site(domains))
     elif outcome.article is not None and is_visible(outcome.article, now=now):
-        await reply(update, rendering.article_card(outcome.article, zone=services.zone))
+        await reply(update, rendering.article_card(outcome.article, zone=context.reader.zone))
     elif outcome.article is not None:
         await reply(update, rendering.link_not_an_article())  # embargoed: not there yet
     else:

@@ -19,4 +19,4 @@ async def search(update: Update, context: NewswireContext) -> None:
         return
     services = context.services
     hits = await services.repo.articles.search(query, limit=SEARCH_RESULTS, now=services.clock())
-    await reply(update, rendering.search_results(query, hits, zone=services.zone))
+    await reply(update, rendering.search_results(query, hits, zone=context.reader.zone))

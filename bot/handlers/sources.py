@@ -19,7 +19,7 @@ async def list_sources(update: Update, context: NewswireContext) -> None:
     services = context.services
     page = _number(argument_text(context)) or 1
     sources = await services.repo.sources.all()
-    await reply(update, views.source_list(sources, zone=services.zone, page=page))
+    await reply(update, views.source_list(sources, zone=context.reader.zone, page=page))
 
 
 async def addsource(update: Update, context: NewswireContext) -> None:

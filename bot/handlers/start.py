@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 
 from telegram import Update
-from telegram.error import BadRequest
 
 from bot import commands, rendering
 from bot.callbacks import OnboardingDone, ToggleTopic
 from bot.context import NewswireContext
-from bot.delivery.policy import is_not_modified
 from bot.handlers.articles import show_article
-from bot.handlers.common import on_button, remember_reader, reply
+from bot.handlers.common import edit, on_button, remember_reader, reply
 from bot.rendering import Rendered
 from bot.rendering import settings as views
 from content.models import ARTICLE_ID_PATTERN, SubscriptionKind, chat_id_of
@@ -34,25 +32,42 @@ async def start(update: Update, context: NewswireContext) -> None:
     topic_link = _TOPIC_LINK.fullmatch(payload)
     if topic_link and await _follow_from_link(update, context, topic_link.group(1)):
         return
+    chat = update.effective_chat
+    # A reader who follows nothing yet picks topics right here, under the welcome.
+    onboarding = (
+        chat is not None
+        and chat.type == "private"
+        and await context.services.repo.readers.subscription_count(chat_id_of(chat.id)) == 0
+    )
+    await reply(update, await _welcome(update, context, onboarding=onboarding))
+
+
+async def _welcome(
+    update: Update,
+    context: NewswireContext,
+    *,
+    onboarding: bool,
+    followed: frozenset[str] = frozenset(),
+) -> Rendered:
+    """The welcome; while onboarding, with the topic toggles (✓ on `followed`) and Done."""
     services = context.services
     count = await services.repo.articles.count(now=services.clock())
-    user, chat = update.effective_user, update.effective_chat
+    user = update.effective_user
     welcome = rendering.welcome(
         first_name=user.first_name if user else None,
         article_count=count,
         commands=commands.reader_commands(),
     )
-    # A reader who follows nothing yet picks topics right here, under the welcome.
-    if chat is not None and chat.type == "private":
-        chat_id = chat_id_of(chat.id)
-        if await services.repo.readers.subscription_count(chat_id) == 0:
-            topics = await _onboarding_topics(context)
-            if topics:
-                welcome = Rendered(
-                    welcome.html + "\n\n" + views.onboarding_prompt(),
-                    views.onboarding_keyboard(topics, frozenset()),
-                )
-    await reply(update, welcome)
+    if not onboarding:
+        return welcome
+    topics = await _onboarding_topics(context)
+    shown = topics + sorted(followed - set(topics))  # a ✓ never disappears from under a finger
+    if not shown:
+        return welcome
+    return Rendered(
+        welcome.html + "\n\n" + views.onboarding_prompt(),
+        views.onboarding_keyboard(shown, followed),
+    )
 
 
 async def _follow_from_link(update: Update, context: NewswireContext, slug: str) -> bool:
@@ -83,21 +98,20 @@ async def _onboarding_topics(context: NewswireContext) -> list[str]:
     return [c.topic for c in ranked[: views.ONBOARDING_TOPICS]]
 
 
-async def _onboarding_markup(update: Update, context: NewswireContext) -> None:
-    """Redraw the toggles in place: the welcome's text stays, the ✓ follow the subscriptions."""
-    query = update.callback_query
-    assert query is not None and update.effective_chat is not None
+async def _followed_topics(update: Update, context: NewswireContext) -> list[str]:
+    assert update.effective_chat is not None
     subs = await context.services.repo.readers.subscriptions_of(
         chat_id_of(update.effective_chat.id)
     )
-    followed = frozenset(s.value for s in subs if s.kind is SubscriptionKind.TOPIC)
-    topics = await _onboarding_topics(context)
-    shown = topics + sorted(followed - set(topics))  # a ✓ never disappears from under a finger
-    try:
-        await query.edit_message_reply_markup(views.onboarding_keyboard(shown, followed))
-    except BadRequest as exc:
-        if not is_not_modified(exc):
-            raise
+    return [s.value for s in subs if s.kind is SubscriptionKind.TOPIC]
+
+
+async def _redraw(update: Update, context: NewswireContext, *, onboarding: bool) -> None:
+    """The welcome again in the same message: toggles follow the subscriptions, or go."""
+    query = update.callback_query
+    assert query is not None
+    followed = frozenset(await _followed_topics(update, context))
+    await edit(query, await _welcome(update, context, onboarding=onboarding, followed=followed))
 
 
 async def on_toggle_topic(update: Update, context: NewswireContext, data: ToggleTopic) -> None:
@@ -124,7 +138,7 @@ async def on_toggle_topic(update: Update, context: NewswireContext, data: Toggle
             await query.answer(rendering.answer_too_many(MAX_SUBSCRIPTIONS), show_alert=True)
             return
         await query.answer(rendering.answer_subscribed(slug, created=True))
-    await _onboarding_markup(update, context)
+    await _redraw(update, context, onboarding=True)
 
 
 async def on_onboarding_done(
@@ -134,16 +148,8 @@ async def on_onboarding_done(
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
     await query.answer()
-    subs = await context.services.repo.readers.subscriptions_of(
-        chat_id_of(update.effective_chat.id)
-    )
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest as exc:
-        if not is_not_modified(exc):
-            raise
-    topics = [s.value for s in subs if s.kind is SubscriptionKind.TOPIC]
-    await reply(update, views.onboarding_done(topics))
+    await _redraw(update, context, onboarding=False)
+    await reply(update, views.onboarding_done(await _followed_topics(update, context)))
 
 
 async def help_command(update: Update, context: NewswireContext) -> None:

@@ -14,6 +14,9 @@ from bot.handlers.common import reply
 
 UPDATES_PER_WINDOW = 20
 WINDOW_SECONDS = 10.0
+# Inline queries come a keystroke at a time: their own, larger window, so typing a search does
+# not use up the reader's commands (and over it they are dropped without a note).
+INLINE_PER_WINDOW = 60
 MAX_TRACKED_READERS = 10_000  # least recently seen readers are forgotten beyond this
 
 
@@ -57,20 +60,28 @@ class ReaderWindows:
         return Verdict.WARN
 
 
+def is_inline(update: Update) -> bool:
+    """Updates of inline mode, counted in their own window."""
+    return update.inline_query is not None or update.chosen_inline_result is not None
+
+
 def throttle_handler(
     windows: ReaderWindows | None = None,
+    inline_windows: ReaderWindows | None = None,
 ) -> TypeHandler[Update, NewswireContext, None]:
     """Runs before every other handler (group -1); stops updates over a reader's limit."""
     state = windows or ReaderWindows()
+    inline_state = inline_windows or ReaderWindows(limit=INLINE_PER_WINDOW)
 
     async def check(update: Update, context: NewswireContext) -> None:
         user = update.effective_user
         if user is None:
             return
-        verdict = state.check(user.id, context.services.monotonic())
+        inline = is_inline(update)
+        verdict = (inline_state if inline else state).check(user.id, context.services.monotonic())
         if verdict is Verdict.ADMIT:
             return
-        if verdict is Verdict.WARN:
+        if verdict is Verdict.WARN and not inline:
             if update.callback_query is not None:
                 await update.callback_query.answer(rendering.slow_down())
             else:

@@ -57,14 +57,17 @@ def activate(translations: gettext.NullTranslations) -> None:
     _active.set(translations)
 
 
-@cache
 def translations_for(language: str) -> gettext.NullTranslations:
     """The catalog of a language or `language_code` (English or unknown: the msgids as they are)."""
-    chosen = language_from_code(language)
-    if chosen is None or chosen == DEFAULT_LANGUAGE:
+    return _catalog(language_from_code(language) or DEFAULT_LANGUAGE)
+
+
+@cache  # keyed by one of LANGUAGES only: any language_code Telegram sends maps onto those
+def _catalog(language: str) -> gettext.NullTranslations:
+    if language == DEFAULT_LANGUAGE:
         return ENGLISH
     # A missing .mo is a packaging fault: fail loudly rather than fall back to English.
-    return gettext.translation(DOMAIN, LOCALES_DIR, languages=[chosen])
+    return gettext.translation(DOMAIN, LOCALES_DIR, languages=[language])
 
 
 def language() -> str:

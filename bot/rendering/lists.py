@@ -61,5 +61,9 @@ def subscription_list(subs: Sequence[Subscription]) -> Rendered:
             label, kind = hashtag(sub.value), _("topic")
         else:
             label, kind = f"“{sub.value}”", _("keyword")
-        lines.append(f"• {escape(label)} <i>({kind})</i>")
+        line = f"• {escape(label)} <i>({kind})</i>"
+        if sub.excludes:
+            words = ", ".join(f"“{escape(e)}”" for e in sub.excludes)
+            line += " " + _("except {words}").format(words=words)
+        lines.append(line)
     return Rendered("\n".join(lines), subscriptions_keyboard(subs))

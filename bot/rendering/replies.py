@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot.rendering.i18n import _
-from bot.rendering.text import Rendered, escape, hashtag, notice
+from bot.rendering.text import Rendered, escape, format_number, hashtag, notice
 from content.models import SubscriptionKind
 
 
@@ -43,7 +43,8 @@ def welcome(
     else:
         head = _("👋 Hello! I bring you the newsroom's articles, right here in Telegram.")
     lines = [
-        f"• /{c.name}{_args(c, with_optional=False)} — " + _(c.welcome).format(count=article_count)
+        f"• /{c.name}{_args(c, with_optional=False)} — "
+        + _(c.welcome).format(count=format_number(article_count))
         for c in commands
         if c.welcome
     ]

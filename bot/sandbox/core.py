@@ -124,8 +124,9 @@ class Sandbox:
 
     def set_language(self, user_id: int, language_code: str) -> JSON:
         """The user's Telegram app language changes (sent with their next updates)."""
-        user = self.actors.user(user_id)
-        user["language_code"] = _language_code(language_code)
+        user = {**self.actors.user(user_id), "language_code": _language_code(language_code)}
+        # A new dict: messages already sent keep the language they were sent with.
+        self.state.users[user_id] = user
         return dict(user)
 
     def commands_for(self, language_code: str | None) -> list[JSON]:

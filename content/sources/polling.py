@@ -9,7 +9,9 @@ Time is a parameter. Bounds (documented in the README):
 - a 301/308 chain moves the stored URL; a 410 disables the source;
 - a source failing for 24 h is reported once, and once again when it recovers;
 - a 304, or a body identical to the last one parsed, costs no parsing;
-- the first successful poll imports what the source holds as the archive (never posted).
+- the first successful poll imports what the source holds as the archive (never posted);
+- a cycle writes what its polls learned about the sources SOURCE_WRITE_BATCH to a transaction
+  (most polls are a 304: one commit each would keep SQLite's one writer busy for the bot).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ JITTER = 0.1
 WP_PER_PAGE = 20
 WP_MAX_PAGES = 10  # per poll; a site that changed more than 200 posts is read on later polls
 WORDPRESS_PREFIX = "wordpress:"
+SOURCE_WRITE_BATCH = 100
 _JSON_ACCEPT = "application/json"
 
 
@@ -99,6 +102,25 @@ class _Outcome:
     hints: list[float] = field(default_factory=list)  # seconds the server asks us to wait
 
 
+class SourceWrites:
+    """What a cycle's polls learned about their sources, stored a batch to a transaction."""
+
+    def __init__(self, repo: Repository, *, batch: int = SOURCE_WRITE_BATCH) -> None:
+        self.repo = repo
+        self.batch = max(1, batch)
+        self.pending: list[tuple[int, dict[str, Any]]] = []
+
+    async def add(self, source_id: int, values: dict[str, Any]) -> None:
+        self.pending.append((source_id, values))
+        if len(self.pending) >= self.batch:
+            await self.flush()
+
+    async def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        if pending:
+            await self.repo.sources.update_many(pending)
+
+
 async def poll_due(
     repo: Repository,
     fetcher: Fetcher,
@@ -113,6 +135,7 @@ async def poll_due(
     due = await repo.sources.due(now=now)
     report = IngestReport()
     limit = asyncio.Semaphore(max(1, config.concurrency))
+    writes = SourceWrites(repo)
 
     async def one(source: PolledSource) -> IngestReport:
         async with limit:
@@ -125,10 +148,14 @@ async def poll_due(
                 default_tz=default_tz,
                 config=config,
                 rng=rng,
+                writes=writes,
             )
 
-    for part in await asyncio.gather(*(one(source) for source in due)):
-        _merge(report, part)
+    try:
+        for part in await asyncio.gather(*(one(source) for source in due)):
+            _merge(report, part)
+    finally:
+        await writes.flush()
     await _notice_long_failures(repo, report, now=now)
     return report
 
@@ -143,8 +170,13 @@ async def poll_source(
     default_tz: tzinfo,
     config: PollConfig,
     rng: random.Random | None = None,
+    writes: SourceWrites | None = None,
 ) -> IngestReport:
-    """Poll one source, ingest what changed, and schedule its next poll."""
+    """Poll one source, ingest what changed, and schedule its next poll.
+
+    `writes`: the source's new state joins that batch (stored at once without one).
+    """
+    writes = writes or SourceWrites(repo, batch=1)
     report = IngestReport()
     try:
         if source.kind is SourceKind.WORDPRESS:
@@ -153,16 +185,16 @@ async def poll_source(
             outcome = await _poll_feed(fetcher, source, default_tz=default_tz)
     except FetchError as exc:
         await _failed(
-            repo, source, report, exc.reason, exc.status, exc.retry_after, now, config, rng
+            writes, source, report, exc.reason, exc.status, exc.retry_after, now, config, rng
         )
         return report
     except (FeedError, WordPressError) as exc:
-        await _failed(repo, source, report, str(exc), None, None, now, config, rng)
+        await _failed(writes, source, report, str(exc), None, None, now, config, rng)
         return report
     except Exception as exc:  # a bug in one source's handling must not stop the others
         log.exception("polling %s failed unexpectedly", source.spec)
         reason = f"unexpected error ({type(exc).__name__})"
-        await _failed(repo, source, report, reason, None, None, now, config, rng)
+        await _failed(writes, source, report, reason, None, None, now, config, rng)
         return report
 
     async def fetch_page(url: str) -> bytes | None:
@@ -187,16 +219,19 @@ async def poll_source(
     if source.notified_failing:
         report.status_changes.append(SourceStatus(source.spec, available=True))
     delay = _bounded(max([config.interval, *outcome.hints]), config.interval, MAX_INTERVAL)
-    await repo.sources.update(
+    await writes.add(
         source.id,
-        **outcome.values,
-        last_success_at=now,
-        last_error=None,
-        failures=0,
-        failing_since=None,
-        notified_failing=False,
-        items_seen=source.items_seen + len(report.new),
-        next_poll_at=now + timedelta(seconds=_jittered(delay, config.jitter, rng, MAX_INTERVAL)),
+        {
+            **outcome.values,
+            "last_success_at": now,
+            "last_error": None,
+            "failures": 0,
+            "failing_since": None,
+            "notified_failing": False,
+            "items_seen": source.items_seen + len(report.new),
+            "next_poll_at": now
+            + timedelta(seconds=_jittered(delay, config.jitter, rng, MAX_INTERVAL)),
+        },
     )
     return report
 
@@ -317,7 +352,7 @@ def _remember_validators(outcome: _Outcome, result: FetchResult, source: PolledS
 
 
 async def _failed(
-    repo: Repository,
+    writes: SourceWrites,
     source: PolledSource,
     report: IngestReport,
     reason: str,
@@ -345,7 +380,7 @@ async def _failed(
     values["next_poll_at"] = now + timedelta(
         seconds=_jittered(delay, config.jitter, rng, MAX_BACKOFF)
     )
-    await repo.sources.update(source.id, **values)
+    await writes.add(source.id, values)
 
 
 def backoff(interval: float, failures: int, retry_after: float | None = None) -> float:

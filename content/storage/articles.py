@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +25,8 @@ class UpsertOutcome(enum.Enum):
     UNCHANGED = "unchanged"
 
 
-def _article_row(article: Article) -> dict[str, Any]:
+def article_row(article: Article) -> dict[str, Any]:
+    """The columns an article is stored in (besides its id and bookkeeping)."""
     return {
         "title": article.title,
         "standfirst": article.standfirst,
@@ -99,60 +101,83 @@ async def _store_topics(conn: AsyncConnection, article: Article) -> None:
         )
 
 
+async def _upsert(
+    conn: AsyncConnection, article: Article, *, now: datetime, archive: bool
+) -> UpsertOutcome:
+    row = article_row(article)
+    dated_at = article.published or now
+    created = await conn.execute(
+        insert(articles, conn)
+        .values(
+            id=article.id,
+            first_seen_at=now,
+            updated_at=now,
+            archived=archive,
+            planned_at=now if archive else None,
+            dated_at=dated_at,
+            **row,
+        )
+        .on_conflict_do_nothing(index_elements=[articles.c.id])
+    )
+    if created.rowcount:
+        await _store_topics(conn, article)
+        await _index(conn, article, row, dated_at, previous=None)
+        return UpsertOutcome.NEW
+    existing = (await conn.execute(select(articles).where(articles.c.id == article.id))).one()
+    if all(getattr(existing, key) == value for key, value in row.items()):
+        return UpsertOutcome.UNCHANGED
+    dated_at = article.published or existing.first_seen_at
+    await conn.execute(
+        update(articles)
+        .where(articles.c.id == article.id)
+        .values(updated_at=now, dated_at=dated_at, **row)
+    )
+    await conn.execute(delete(article_topics).where(article_topics.c.article_id == article.id))
+    await _store_topics(conn, article)
+    await _index(conn, article, row, dated_at, previous=existing.dated_at)
+    return UpsertOutcome.UPDATED
+
+
+async def upsert_in(
+    conn: AsyncConnection, article: Article, *, now: datetime, archive: bool
+) -> UpsertOutcome:
+    """`ArticleStore.upsert` in the caller's transaction (a source's items with their records)."""
+    return await _upsert(conn, article, now=now, archive=archive)
+
+
+async def archive_in(conn: AsyncConnection, article_id: str, *, now: datetime) -> None:
+    """`ArticleStore.mark_archived` in the caller's transaction."""
+    await conn.execute(
+        update(articles).where(articles.c.id == article_id).values(archived=True, planned_at=now)
+    )
+
+
 class ArticleStore(Store):
     """Stories: upsert by id, the archive, latest, search, topics, the planning queue."""
 
-    async def upsert(self, article: Article, *, now: datetime) -> UpsertOutcome:
+    async def upsert(
+        self, article: Article, *, now: datetime, archive: bool = False
+    ) -> UpsertOutcome:
         """Store an article; a known id is updated in place (never a second article).
 
         INSERT ... ON CONFLICT DO NOTHING first, so two scans storing the same new story
-        at once make one row: the later one finds it and compares.
+        at once make one row: the later one finds it and compares. `archive`: a new story
+        is stored as the archive (as `mark_archived`), in the same transaction.
         """
-        row = _article_row(article)
         async with self.engine.begin() as conn:
-            dated_at = article.published or now
-            created = await conn.execute(
-                insert(articles, conn)
-                .values(
-                    id=article.id,
-                    first_seen_at=now,
-                    updated_at=now,
-                    archived=False,
-                    dated_at=dated_at,
-                    **row,
-                )
-                .on_conflict_do_nothing(index_elements=[articles.c.id])
-            )
-            if created.rowcount:
-                await _store_topics(conn, article)
-                await _index(conn, article, row, dated_at, previous=None)
-                return UpsertOutcome.NEW
-            existing = (
-                await conn.execute(select(articles).where(articles.c.id == article.id))
-            ).one()
-            if all(getattr(existing, key) == value for key, value in row.items()):
-                return UpsertOutcome.UNCHANGED
-            dated_at = article.published or existing.first_seen_at
-            await conn.execute(
-                update(articles)
-                .where(articles.c.id == article.id)
-                .values(updated_at=now, dated_at=dated_at, **row)
-            )
-            await conn.execute(
-                delete(article_topics).where(article_topics.c.article_id == article.id)
-            )
-            await _store_topics(conn, article)
-            await _index(conn, article, row, dated_at, previous=existing.dated_at)
-        return UpsertOutcome.UPDATED
+            return await _upsert(conn, article, now=now, archive=archive)
+
+    async def upsert_many(
+        self, batch: Sequence[tuple[Article, bool]], *, now: datetime
+    ) -> list[UpsertOutcome]:
+        """`upsert` of each (article, archive) pair, all in one transaction (an import batch)."""
+        async with self.engine.begin() as conn:
+            return [await _upsert(conn, a, now=now, archive=archive) for a, archive in batch]
 
     async def mark_archived(self, article_id: str, *, now: datetime) -> None:
         """Imported as the archive: readable in the bot, never posted."""
         async with self.engine.begin() as conn:
-            await conn.execute(
-                update(articles)
-                .where(articles.c.id == article_id)
-                .values(archived=True, planned_at=now)
-            )
+            await archive_in(conn, article_id, now=now)
 
     async def get(self, article_id: str) -> Article | None:
         async with self.engine.connect() as conn:
@@ -161,11 +186,14 @@ class ArticleStore(Store):
 
     async def count(self, *, now: datetime | None = None) -> int:
         """All articles, or (given `now`) those a reader may see."""
-        stmt = select(func.count()).select_from(articles)
-        if now is not None:
-            stmt = stmt.where(visible(now))
+        total = select(func.count()).select_from(articles)
         async with self.engine.connect() as conn:
-            return int(await conn.scalar(stmt) or 0)
+            count = int(await conn.scalar(total) or 0)
+            if now is not None:
+                # All minus the hidden few: ix_articles_publish_at finds those without a scan.
+                hidden = total.where(or_(*(articles.c[n] > now for n in HIDDEN_UNTIL)))
+                count -= int(await conn.scalar(hidden) or 0)
+        return count
 
     async def latest(self, *, limit: int, now: datetime, offset: int = 0) -> list[Article]:
         """The newest stories a reader may see (ix_articles_dated walks them in order)."""
@@ -193,15 +221,18 @@ class ArticleStore(Store):
         if not terms or limit <= 0:
             return []
         async with self.engine.connect() as conn:
-            ranked = await fulltext.search_ids(
+            page = await fulltext.ranked_page(
                 conn, terms, visible=visible(now), limit=limit, offset=max(offset, 0)
             )
-            if not ranked:
+            if page is None:
                 return []
-            ids = [article_id for article_id, _ in ranked]
-            rows = (await conn.execute(select(articles).where(articles.c.id.in_(ids)))).all()
-        by_id = {row.id: article_from_row(row) for row in rows}
-        return [SearchHit(by_id[i], score) for i, score in ranked if i in by_id]
+            stmt = (
+                select(articles, page.c.score)
+                .join(page, articles.c.id == page.c.article_id)
+                .order_by(page.c.score.desc(), page.c.key.desc(), articles.c.id)
+            )
+            rows = (await conn.execute(stmt)).all()
+        return [SearchHit(article_from_row(row), float(row.score)) for row in rows]
 
     async def topic_counts(self, *, now: datetime) -> list[TopicCount]:
         count = func.count().label("n")

@@ -5,11 +5,13 @@ then newest (published, else first seen). Readers' words never reach a query lan
 syntax: `content.search.search_terms` keeps letters, digits and marks only, and each word is
 quoted here (FTS5 phrase, tsquery lexeme).
 
-SQLite: `articles_fts` holds each story's title and text, keyed by a rowid that grows with the
-story's date (`dated_key`), so FTS5 walks matches newest first and stops after a page. Ranks
-are tiers (m words matched, t of them in the title), each one FTS5 expression read newest
-first, best tier first: a page costs about a page of rows, however many stories match.
-PostgreSQL: a generated `search_vector` column (title weighted A) under a GIN index.
+SQLite: `articles_fts` holds each story's title words and text, keyed by a rowid that grows
+with the story's date (`dated_key`), so FTS5 walks matches newest first and can stop after a
+page. Ranks are tiers (m words matched, t of them in the title); each tier is one FTS5
+expression read newest first and cut at offset + limit rows, all tiers in one statement: a
+page costs about a page of rows per tier, however many stories match. Rows are written in
+the upsert's transaction. PostgreSQL: a generated `search_vector` column (title weighted A)
+under a GIN index, kept in step by the database; every match is scored (no tiers).
 """
 
 from __future__ import annotations
@@ -19,10 +21,22 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, case, column, literal, select, table, text
+from sqlalchemy import (
+    ColumnClause,
+    Integer,
+    Subquery,
+    case,
+    column,
+    literal,
+    select,
+    table,
+    text,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from content.search import words
 from content.storage.tables import articles
 
 FTS_TABLE = "articles_fts"
@@ -48,6 +62,12 @@ PG_COLUMN_DDL = (
 )
 PG_INDEX_DDL = f"CREATE INDEX {PG_INDEX} ON articles USING gin ({PG_VECTOR})"
 
+# Title words are indexed as their own terms, each word behind this letter (a click consonant,
+# Lo: part of the word for unicode61), beside the plain text in `body`. A column filter
+# (`title : "w"`) would read the word's whole list of stories to find the few titles; a
+# term of its own is a short list. Readers can type it: they then search titles only.
+TITLE_MARK = "\u01c2"
+
 _fts = table(FTS_TABLE, column("rowid", Integer), column("article_id"))
 
 
@@ -70,6 +90,15 @@ def _phrase(word: str) -> str:
     return f'"{word}"'
 
 
+def _title_phrase(word: str) -> str:
+    return _phrase(TITLE_MARK + word)
+
+
+def title_terms(title: str) -> str:
+    """The title as the index holds it: each word marked (see TITLE_MARK)."""
+    return " ".join(TITLE_MARK + word for word in words(title))
+
+
 # -- writing (inside the caller's transaction) ----------------------------------
 
 
@@ -87,13 +116,25 @@ async def index_article(
         return
     if previous_dated_at is not None:
         await _unindex(conn, article_id, previous_dated_at)
-    key = await _free_key(conn, dated_key(dated_at))
-    await conn.execute(
+    values = {"id": article_id, "t": title_terms(title), "b": body}
+    base = dated_key(dated_at)
+    # One statement in the usual case: the next free key of the story's instant.
+    taken = await conn.execute(
         text(
-            f"INSERT INTO {FTS_TABLE} (rowid, article_id, title, body) VALUES (:k, :id, :t, :b)"
+            f"INSERT INTO {FTS_TABLE} (rowid, article_id, title, body) "
+            f"SELECT k, :id, :t, :b FROM (SELECT coalesce(max(rowid) + 1, :lo) AS k "
+            f"FROM {FTS_TABLE} WHERE rowid >= :lo AND rowid < :hi) WHERE k < :hi"
         ),
-        {"k": key, "id": article_id, "t": title, "b": body},
+        {"lo": base, "hi": base + _SLOTS, **values},
     )
+    if not taken.rowcount:
+        key = await _free_key(conn, base + _SLOTS)
+        await conn.execute(
+            text(
+                f"INSERT INTO {FTS_TABLE} (rowid, article_id, title, body) VALUES (:k, :id, :t, :b)"
+            ),
+            {"k": key, **values},
+        )
 
 
 async def _unindex(conn: AsyncConnection, article_id: str, dated_at: datetime) -> None:
@@ -122,8 +163,9 @@ async def _free_key(conn: AsyncConnection, base: int) -> int:
 def populate_sqlite(connection: Connection) -> None:
     """Index every stored story (migration 0007; rows already carry dated_at)."""
     rows = connection.execute(
-        select(articles.c.id, articles.c.title, articles.c.search_text, articles.c.dated_at)
-        .order_by(articles.c.dated_at, articles.c.id)
+        select(
+            articles.c.id, articles.c.title, articles.c.search_text, articles.c.dated_at
+        ).order_by(articles.c.dated_at, articles.c.id)
     ).all()
     taken: dict[int, int] = {}
     batch: list[dict[str, Any]] = []
@@ -136,7 +178,7 @@ def populate_sqlite(connection: Connection) -> None:
             base += _SLOTS
         key = base + taken.get(base, 0)
         taken[base] = taken.get(base, 0) + 1
-        batch.append({"k": key, "id": row.id, "t": row.title, "b": row.search_text})
+        batch.append({"k": key, "id": row.id, "t": title_terms(row.title), "b": row.search_text})
         if len(batch) >= 500:
             connection.execute(insert, batch)
             batch = []
@@ -147,34 +189,56 @@ def populate_sqlite(connection: Connection) -> None:
 # -- searching ----------------------------------------------------------------------
 
 
-Ranked = list[tuple[str, float]]  # (article id, score), best first
-
-
 def _score(matched: int, in_title: int) -> float:
+    # Words matched count first, then words in the title (as the SQL scores: m * 1000 + t).
     return matched * 1000.0 + in_title
 
 
-async def search_ids(
+async def ranked_page(
     conn: AsyncConnection,
     terms: Sequence[str],
     *,
     visible: Any,
     limit: int,
     offset: int,
-) -> Ranked:
-    """Ids of the visible stories matching any of `terms`, best first, one page."""
+) -> Subquery | None:
+    """One page of the visible stories matching any of `terms`: article_id, score, key.
+
+    Ordered by score, then key (descending); None when nothing can match.
+    """
     if not terms or limit <= 0:
-        return []
+        return None
     if conn.dialect.name == "postgresql":
-        return await _pg_search(conn, terms, visible=visible, limit=limit, offset=offset)
-    return await _sqlite_search(conn, terms, visible=visible, limit=limit, offset=offset)
+        return _pg_page(terms, visible=visible, limit=limit, offset=offset)
+    present = await _present(conn, terms)
+    if not present:
+        return None
+    if len(present) > _MAX_TIERED_TERMS:
+        return _sqlite_scored(present, visible=visible, limit=limit, offset=offset)
+    return _sqlite_tiered(present, visible=visible, limit=limit, offset=offset)
 
 
-async def _exists(conn: AsyncConnection, expression: str) -> bool:
-    found = await conn.scalar(
-        text(f"SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q LIMIT 1"), {"q": expression}
-    )
-    return found is not None
+async def _present(conn: AsyncConnection, terms: Sequence[str]) -> list[tuple[str, bool]]:
+    """The words found anywhere in the index, each with whether any title has it."""
+    probes = [(_phrase(w), _title_phrase(w)) for w in terms]
+    expressions = [e for pair in probes for e in pair]
+    found = (
+        await conn.execute(
+            text(
+                "SELECT "
+                + ", ".join(
+                    f"(SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :e{n} LIMIT 1)"
+                    for n in range(len(expressions))
+                )
+            ),
+            {f"e{n}": e for n, e in enumerate(expressions)},
+        )
+    ).one()
+    return [
+        (word, found[2 * n + 1] is not None)
+        for n, word in enumerate(terms)
+        if found[2 * n] is not None
+    ]
 
 
 def _pattern(states: Sequence[tuple[str, str]]) -> str:
@@ -184,9 +248,9 @@ def _pattern(states: Sequence[tuple[str, str]]) -> str:
     for word, state in states:
         phrase = _phrase(word)
         if state == "t":
-            present.append(f"(title : {phrase})")
+            present.append(_title_phrase(word))
         elif state == "b":
-            present.append(f"(body : {phrase} NOT title : {phrase})")
+            present.append(f"({phrase} NOT {_title_phrase(word)})")
         else:
             absent.append(phrase)
     expression = " AND ".join(present)
@@ -205,76 +269,68 @@ def _tiers(present: Sequence[tuple[str, bool]]) -> list[tuple[float, str]]:
             in_title = sum(s == "t" for s in states)
             pairs = [(word, s) for (word, _), s in zip(present, states, strict=True)]
             tiers.setdefault((matched, in_title), []).append(_pattern(pairs))
-    return [
-        (_score(*rank), " OR ".join(tiers[rank])) for rank in sorted(tiers, reverse=True)
-    ]
+    return [(_score(*rank), " OR ".join(tiers[rank])) for rank in sorted(tiers, reverse=True)]
 
 
-async def _sqlite_search(
-    conn: AsyncConnection, terms: Sequence[str], *, visible: Any, limit: int, offset: int
-) -> Ranked:
-    # Words nowhere in the archive (typos) cannot change the order: leave them out early.
-    present = [
-        (word, await _exists(conn, f"title : {_phrase(word)}"))
-        for word in terms
-        if await _exists(conn, _phrase(word))
-    ]
-    if not present:
-        return []
-    if len(present) > _MAX_TIERED_TERMS:
-        return await _sqlite_scored(conn, present, visible=visible, limit=limit, offset=offset)
-    need = offset + limit
-    found: Ranked = []
-    for score, expression in _tiers(present):
-        stmt = (
-            select(_fts.c.article_id)
+def _sqlite_tiered(
+    present: Sequence[tuple[str, bool]], *, visible: Any, limit: int, offset: int
+) -> Subquery:
+    # Each tier is read newest first and stops after `offset + limit` rows: a page costs
+    # about a page per tier, however many stories match. One statement for all tiers.
+    arms = []
+    for n, (score, expression) in enumerate(_tiers(present)):
+        arm = (
+            select(
+                _fts.c.article_id.label("article_id"),
+                literal(score).label("score"),
+                _fts.c.rowid.label("key"),
+            )
             .join(articles, articles.c.id == _fts.c.article_id)
-            .where(text(f"{FTS_TABLE} MATCH :q").bindparams(q=expression), visible)
+            .where(text(f"{FTS_TABLE} MATCH :t{n}").bindparams(**{f"t{n}": expression}), visible)
             .order_by(_fts.c.rowid.desc())
-            .limit(need - len(found))
+            .limit(offset + limit)
+            .subquery(f"tier{n}")
         )
-        found.extend((row.article_id, score) for row in await conn.execute(stmt))
-        if len(found) >= need:
-            break
-    return found[offset:need]
+        arms.append(select(arm))
+    tiers = union_all(*arms).subquery("tiers")
+    return (
+        select(tiers)
+        .order_by(tiers.c.score.desc(), tiers.c.key.desc())
+        .limit(limit)
+        .offset(offset)
+        .subquery("page")
+    )
 
 
-async def _sqlite_scored(
-    conn: AsyncConnection,
-    present: Sequence[tuple[str, bool]],
-    *,
-    visible: Any,
-    limit: int,
-    offset: int,
-) -> Ranked:
+def _sqlite_scored(
+    present: Sequence[tuple[str, bool]], *, visible: Any, limit: int, offset: int
+) -> Subquery:
     """Many words: score every match in one query (slower, but rare and exact)."""
     hit = _fts.alias("hit")
     names = (f"p{n}" for n in itertools.count())
 
     def matches(expression: str) -> Any:
-        match = text(f"{FTS_TABLE} MATCH :{(name := next(names))}").bindparams(
-            **{name: expression}
-        )
+        name = next(names)
+        match = text(f"{FTS_TABLE} MATCH :{name}").bindparams(**{name: expression})
         return case((hit.c.rowid.in_(select(_fts.c.rowid).where(match)), 1), else_=0)
 
     matched = sum((matches(_phrase(w)) for w, _ in present), literal(0))
-    in_title = sum((matches(f"title : {_phrase(w)}") for w, t in present if t), literal(0))
+    in_title = sum((matches(_title_phrase(w)) for w, t in present if t), literal(0))
     anywhere = " OR ".join(_phrase(w) for w, _ in present)
-    stmt = (
-        select(hit.c.article_id, matched.label("matched"), in_title.label("in_title"))
+    score = (matched * 1000 + in_title).label("score")
+    return (
+        select(hit.c.article_id.label("article_id"), score, hit.c.rowid.label("key"))
         .join(articles, articles.c.id == hit.c.article_id)
         .where(text(f"hit.{FTS_TABLE} MATCH :anywhere").bindparams(anywhere=anywhere), visible)
-        .order_by(text("matched DESC"), text("in_title DESC"), hit.c.rowid.desc())
+        .order_by(text("score DESC"), hit.c.rowid.desc())
         .limit(limit)
         .offset(offset)
+        .subquery("page")
     )
-    return [(r.article_id, _score(r.matched, r.in_title)) for r in await conn.execute(stmt)]
 
 
-async def _pg_search(
-    conn: AsyncConnection, terms: Sequence[str], *, visible: Any, limit: int, offset: int
-) -> Ranked:
-    vector = column(PG_VECTOR)
+def _pg_page(terms: Sequence[str], *, visible: Any, limit: int, offset: int) -> Subquery:
+    vector: ColumnClause[Any] = column(PG_VECTOR)
     names = (f"q{n}" for n in itertools.count())
 
     def matches(lexeme: str) -> Any:
@@ -286,16 +342,17 @@ async def _pg_search(
     matched = sum((matches(f"'{w}'") for w in terms), literal(0))
     in_title = sum((matches(f"'{w}':A") for w in terms), literal(0))
     anywhere = " | ".join(f"'{w}'" for w in terms)
-    stmt = (
-        select(articles.c.id, matched.label("matched"), in_title.label("in_title"))
+    score = (matched * 1000 + in_title).label("score")
+    return (
+        select(articles.c.id.label("article_id"), score, articles.c.dated_at.label("key"))
         .where(
             vector.op("@@")(
                 text("to_tsquery('simple'::regconfig, :anywhere)").bindparams(anywhere=anywhere)
             ),
             visible,
         )
-        .order_by(text("matched DESC"), text("in_title DESC"), articles.c.dated_at.desc(), articles.c.id)
+        .order_by(text("score DESC"), articles.c.dated_at.desc(), articles.c.id)
         .limit(limit)
         .offset(offset)
+        .subquery("page")
     )
-    return [(r.id, _score(r.matched, r.in_title)) for r in await conn.execute(stmt)]

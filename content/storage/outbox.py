@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from content.models import Article, ChatId, Delivery, DeliveryKind, DeliveryState, chat_id_of
@@ -18,7 +18,7 @@ from content.storage._base import RETRYABLE_STATES, Store, delivery_from_row, in
 from content.storage.tables import UTCDateTime, articles, deliveries
 
 LEASE = timedelta(seconds=60)
-DIGEST_PREFIX = "digest:"  # a digest delivery's article_id: the prefix and its release time
+DIGEST_PREFIX = "digest:"  # a digest delivery's article_id: the prefix and when it was queued
 
 # Until when a story waits for a reader with these settings (None: sent at once).
 HoldRule = Callable[[ReaderSettings], datetime | None]
@@ -35,10 +35,13 @@ async def give_up_pending(
     conn: AsyncConnection, *, chat_id: ChatId, reason: str, now: datetime
 ) -> None:
     """The chat is gone: its unsent deliveries are dead with the reason (caller's commit)."""
-    unsent = (*RETRYABLE_STATES, DeliveryState.HELD.value)
+    waiting = and_(deliveries.c.state == DeliveryState.HELD.value, deliveries.c.bundle.is_(None))
     await conn.execute(
         update(deliveries)
-        .where(deliveries.c.chat_id == chat_id, deliveries.c.state.in_(unsent))
+        .where(
+            deliveries.c.chat_id == chat_id,
+            or_(deliveries.c.state.in_(RETRYABLE_STATES), waiting),
+        )
         .values(state=DeliveryState.DEAD.value, last_error=reason, updated_at=now)
     )
 
@@ -164,25 +167,22 @@ class Outbox(Store):
         Readers are paged by chat id (keyset). In one transaction per page, each reader gets
         a digest row (`kind_of` their settings: a digest, or "While you were away") and
         their due held rows become bundled into it: a crash leaves either both or neither,
-        so nobody gets two digests and no story is lost. The digest's key is its release
-        time, so running again for the same moment adds nothing. Returns digests queued.
+        so nobody gets two digests and no story is lost (running again finds nothing held).
+        A story held after a run goes in the next one. Returns digests queued.
         """
-        held = deliveries.c.state == DeliveryState.HELD.value
+        held = and_(deliveries.c.state == DeliveryState.HELD.value, deliveries.c.bundle.is_(None))
         due = deliveries.c.next_attempt_at <= now
-        other = deliveries.alias("digest")
-        digest_id = (
-            select(func.max(other.c.id))
-            .where(
-                other.c.chat_id == deliveries.c.chat_id,
-                other.c.kind.in_([DeliveryKind.DIGEST.value, DeliveryKind.AWAY.value]),
-            )
-            .scalar_subquery()
+        key = DIGEST_PREFIX + now.isoformat()
+        bundle = (
+            update(deliveries)
+            .where(held, due, deliveries.c.chat_id == bindparam("b_chat"))
+            .values(bundle=bindparam("b_bundle"), updated_at=now)
         )
         last: str | None = None
         queued = 0
         while True:
             page = (
-                select(deliveries.c.chat_id, func.max(deliveries.c.next_attempt_at))
+                select(deliveries.c.chat_id)
                 .where(held, due)
                 .group_by(deliveries.c.chat_id)
                 .order_by(deliveries.c.chat_id)
@@ -191,18 +191,16 @@ class Outbox(Store):
             if last is not None:
                 page = page.where(deliveries.c.chat_id > last)
             async with self.engine.begin() as conn:
-                rows = (await conn.execute(page)).all()
-                if not rows:
+                chats = list((await conn.scalars(page)).all())
+                if not chats:
                     break
-                keys = [readers.reader_key(ChatId(chat)) for chat, _ in rows]
+                keys = [readers.reader_key(ChatId(chat)) for chat in chats]
                 settings = await readers.settings_for(conn, [k for k in keys if k is not None])
                 digests = [
                     {
-                        "article_id": DIGEST_PREFIX + at.isoformat(),
+                        "article_id": key,
                         "chat_id": chat,
-                        "kind": kind_of(
-                            settings.get(key, ReaderSettings()) if key else ReaderSettings()
-                        ).value,
+                        "kind": kind_of(settings.get(reader or 0) or ReaderSettings()).value,
                         "priority": priority,
                         "rank": n,
                         "state": DeliveryState.PENDING.value,
@@ -211,19 +209,21 @@ class Outbox(Store):
                         "created_at": now,
                         "updated_at": now,
                     }
-                    for n, ((chat, at), key) in enumerate(zip(rows, keys, strict=True), start=1)
+                    for n, (chat, reader) in enumerate(zip(chats, keys, strict=True), start=1)
                 ]
                 result = await conn.execute(
                     insert(deliveries, conn).on_conflict_do_nothing(), digests
                 )
                 queued += int(result.rowcount or 0)
-                chats = [chat for chat, _ in rows]
-                await conn.execute(
-                    update(deliveries)
-                    .where(held, due, deliveries.c.chat_id.in_(chats))
-                    .values(state=DeliveryState.BUNDLED.value, bundle=digest_id, updated_at=now)
+                made = await conn.execute(
+                    select(deliveries.c.id, deliveries.c.chat_id).where(
+                        deliveries.c.article_id == key, deliveries.c.chat_id.in_(chats)
+                    )
                 )
-            last = rows[-1][0]
+                # One statement per reader, each a range of the held index: no correlated
+                # lookup per story.
+                await conn.execute(bundle, [{"b_chat": c, "b_bundle": i} for i, c in made])
+            last = chats[-1]
         return queued
 
     async def bundled(self, *, digest_id: int, chat_id: ChatId, now: datetime) -> list[Article]:
@@ -233,8 +233,8 @@ class Outbox(Store):
             .select_from(deliveries.join(articles, articles.c.id == deliveries.c.article_id))
             .where(
                 deliveries.c.chat_id == chat_id,
+                deliveries.c.state == DeliveryState.HELD.value,
                 deliveries.c.bundle == digest_id,
-                deliveries.c.state == DeliveryState.BUNDLED.value,
                 article_rows.visible(now),
             )
             .order_by(deliveries.c.id)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from content.models import Article
 from content.storage._base import Store, insert
+from content.storage.articles import UpsertOutcome, archive_in, upsert_in
 from content.storage.tables import meta, source_files, source_items, sources
 
 
@@ -64,6 +68,25 @@ class ItemState:
     withdrawn: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ItemWrite:
+    """One ingested item to store: its story's new version (if any) and what the item became.
+
+    `article`: upserted (`archive`: a new story is archived on insert). A `withdrawn` item
+    without one archives its story `article_id` (never posted from then on).
+    """
+
+    source: str
+    key: str
+    digest: str
+    article_id: str | None
+    error: str | None = None
+    withdrawn: bool = False
+    article: Article | None = None
+    archive: bool = False
+    at: datetime | None = None  # when the story was seen (default: the batch's time)
+
+
 def _source_from_row(row: Any) -> PolledSource:
     return PolledSource(
         id=row.id,
@@ -100,6 +123,12 @@ class SourceFileState:
 
 class SourceStore(Store):
     """The folder's file states, meta facts, the polled sources and the items' stories."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        # The poller's concurrent polls take turns for their write transactions here, first
+        # come first served: SQLite's busy handler is neither, and gives up after busy_timeout.
+        self._writing = asyncio.Lock()
 
     async def files(self) -> dict[str, SourceFileState]:
         async with self.engine.connect() as conn:
@@ -194,10 +223,29 @@ class SourceStore(Store):
 
     async def update(self, source_id: int, **values: Any) -> None:
         """Store what a poll learned (columns of the sources table by name)."""
-        if "state" in values and isinstance(values["state"], SourceState):
-            values["state"] = values["state"].value
         async with self.engine.begin() as conn:
-            await conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
+            await conn.execute(
+                update(sources).where(sources.c.id == source_id).values(**_columns(values))
+            )
+
+    async def update_many(self, changes: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        """`update` of many sources in one transaction: one executemany per set of columns."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for source_id, values in changes:
+            columns = _columns(values)
+            params = {f"p_{name}": value for name, value in columns.items()}
+            params["p__source_id"] = source_id
+            groups.setdefault(tuple(sorted(columns)), []).append(params)
+        if not groups:
+            return
+        async with self._writing, self.engine.begin() as conn:
+            for names, rows in groups.items():
+                stmt = (
+                    update(sources)
+                    .where(sources.c.id == bindparam("p__source_id"))
+                    .values({name: bindparam(f"p_{name}") for name in names})
+                )
+                await conn.execute(stmt, rows)
 
     async def remove(self, source_id: int) -> bool:
         """Forget a source (its stories stay); whether there was one."""
@@ -234,20 +282,30 @@ class SourceStore(Store):
         withdrawn: bool,
         now: datetime,
     ) -> None:
-        values = {
-            "article_id": article_id,
-            "digest": digest,
-            "error": error,
-            "withdrawn": withdrawn,
-            "updated_at": now,
-        }
-        async with self.engine.begin() as conn:
-            stmt = insert(source_items, conn).values(source=source, key=key, **values)
-            await conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[source_items.c.source, source_items.c.key], set_=values
-                )
-            )
+        write = ItemWrite(source, key, digest, article_id, error=error, withdrawn=withdrawn)
+        async with self._writing, self.engine.begin() as conn:
+            await _record(conn, write, now=now)
+
+    async def record_items(
+        self, writes: Sequence[ItemWrite], *, now: datetime
+    ) -> list[UpsertOutcome | None]:
+        """Store the items' stories and records, in order, in one transaction.
+
+        Each write's upsert outcome (None when it stored no article).
+        """
+        outcomes: list[UpsertOutcome | None] = []
+        async with self._writing, self.engine.begin() as conn:
+            for write in writes:
+                outcome = None
+                if write.article is not None:
+                    outcome = await upsert_in(
+                        conn, write.article, now=write.at or now, archive=write.archive
+                    )
+                elif write.withdrawn and write.article_id is not None:
+                    await archive_in(conn, write.article_id, now=now)
+                await _record(conn, write, now=now)
+                outcomes.append(outcome)
+        return outcomes
 
     async def withdrawn_articles(self) -> set[str]:
         """Stories a source withdrew (for the editors' tools that delete posts)."""
@@ -258,3 +316,28 @@ class SourceStore(Store):
                 )
             )
             return {r.article_id for r in rows}
+
+
+def _columns(values: dict[str, Any]) -> dict[str, Any]:
+    """Column values as stored (the state enum by its value)."""
+    state = values.get("state")
+    if isinstance(state, SourceState):
+        return {**values, "state": state.value}
+    return values
+
+
+async def _record(conn: AsyncConnection, write: ItemWrite, *, now: datetime) -> None:
+    """Remember which story a (source, key) became, in the caller's transaction."""
+    values = {
+        "article_id": write.article_id,
+        "digest": write.digest,
+        "error": write.error,
+        "withdrawn": write.withdrawn,
+        "updated_at": now,
+    }
+    stmt = insert(source_items, conn).values(source=write.source, key=write.key, **values)
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[source_items.c.source, source_items.c.key], set_=values
+        )
+    )

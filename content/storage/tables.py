@@ -78,6 +78,7 @@ articles = Table(
     Index("ix_articles_published", "published"),
     Index("ix_articles_planned_at", "planned_at"),
     Index("ix_articles_dated", "dated_at", "id"),
+    Index("ix_articles_publish_at", "publish_at"),  # the hidden (embargoed) few, for counts
     # The full-text index (content/storage/fulltext.py, migration 0007) is per backend and
     # not described here: an FTS5 table on SQLite, a tsvector column and GIN on PostgreSQL.
 )
@@ -156,14 +157,15 @@ deliveries = Table(
     Column("lease_until", UTCDateTime),  # after this, another worker may take it back
     # The story was corrected while this post was on the wire: edit it once it is recorded.
     Column("edit_due", Boolean, nullable=False, default=False, server_default=false()),
-    # A bundled story: the id of the digest delivery it went out in (found by chat first).
+    # A held story: NULL while it waits, then the id of the digest delivery it went out in.
     Column("bundle", Integer),
     UniqueConstraint("article_id", "chat_id", name="uq_deliveries_article_chat"),
     Index("ix_deliveries_due", "state", "next_attempt_at"),
     Index("ix_deliveries_queue", "state", "priority", "rank", "id"),
     Index("ix_deliveries_chat", "chat_id"),
-    # The release job pages through held stories by reader (keyset on chat_id).
-    Index("ix_deliveries_held", "state", "chat_id", "next_attempt_at"),
+    # The release job pages through waiting held stories by reader (keyset on chat_id);
+    # bundling sets `bundle`, which touches this index only.
+    Index("ix_deliveries_held", "state", "bundle", "chat_id", "next_attempt_at"),
 )
 
 # Shared pacing: one row per scope holds the GCRA "theoretical arrival time" (epoch seconds),

@@ -368,6 +368,29 @@
     }
   }
 
+  // ---------------------------------------------------------------- the reader's language and zone
+
+  const READER_LANGUAGES = new Set(["en", "zh", "ms", "ta"]);
+  const shortLanguage = (code) => String(code || "en").toLowerCase().split(/[-_]/)[0];
+
+  // The reader switches their Telegram app language and tells the bot, as a reader would.
+  async function chooseLanguage(code) {
+    try {
+      await api("/control/users/language", { user_id: state.userId, language_code: code });
+    } catch (error) {
+      toast(error.message, true);
+      return;
+    }
+    await sendText(`/language ${code}`);
+  }
+
+  async function chooseZone(zone) {
+    if (zone) localStorage.setItem(`sandbox-zone-${state.userId}`, zone);
+    else localStorage.removeItem(`sandbox-zone-${state.userId}`);
+    // Telegram does not know a user's zone: the reader tells the bot.
+    if (zone) await sendText(`/timezone ${zone}`);
+  }
+
   async function switchUser(id) {
     if (!Number.isInteger(id) || id <= 0) { toast("A user id is a positive number", true); return; }
     state.userId = id;
@@ -376,7 +399,16 @@
     $("user-id").value = String(id);
     const known = await api("/control/state");
     let user = known.users.find((u) => u.id === id);
-    if (!user) user = await api("/control/users", { id, first_name: id === 1001 ? "Reader" : `User ${id}` });
+    if (!user) {
+      // A new user's Telegram app speaks the language chosen on the page.
+      user = await api("/control/users", {
+        id, first_name: id === 1001 ? "Reader" : `User ${id}`,
+        language_code: $("reader-language").value,
+      });
+    }
+    $("reader-language").value = READER_LANGUAGES.has(shortLanguage(user.language_code))
+      ? shortLanguage(user.language_code) : "en";
+    $("reader-zone").value = localStorage.getItem(`sandbox-zone-${id}`) || "";
     $("chat-subtitle").textContent = `as ${user.first_name} (${id})`;
     $("user-avatar").textContent = (user.first_name || "?").slice(0, 1).toUpperCase();
     const log = $("chat");
@@ -543,6 +575,9 @@
       event.preventDefault();
       switchUser(Number($("user-id").value)).catch((e) => toast(e.message, true));
     });
+    $("reader-prefs").addEventListener("submit", (event) => event.preventDefault());
+    $("reader-language").addEventListener("change", (event) => chooseLanguage(event.target.value));
+    $("reader-zone").addEventListener("change", (event) => chooseZone(event.target.value));
     for (;;) {
       try {
         const initial = await api("/control/state");

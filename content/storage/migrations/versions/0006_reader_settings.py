@@ -28,11 +28,11 @@ def upgrade() -> None:
         # JSON list of words, phrases or topics this subscription leaves out ("ukraine -sports").
         batch.add_column(sa.Column("excludes", sa.Text, nullable=False, server_default="[]"))
     with op.batch_alter_table("deliveries") as batch:
-        # A bundled story: the id of the digest delivery it went out in.
+        # A held story: NULL while it waits, then the id of the digest it went out in.
         batch.add_column(sa.Column("bundle", sa.Integer))
-    # The release job pages through held stories by reader (keyset on chat_id).
+    # The release job pages through waiting held stories by reader (keyset on chat_id).
     op.create_index(
-        "ix_deliveries_held", "deliveries", ["state", "chat_id", "next_attempt_at"]
+        "ix_deliveries_held", "deliveries", ["state", "bundle", "chat_id", "next_attempt_at"]
     )
     op.create_table(
         "mutes",

@@ -1,4 +1,4 @@
-"""Search at archive scale: articles.dated_at (indexed) and the full-text index per backend."""
+"""Search at archive scale: articles.dated_at, indexes for lists and counts, full-text index."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def upgrade() -> None:
     with op.batch_alter_table("articles") as batch:
         batch.alter_column("dated_at", existing_type=UTCDateTime, nullable=False)
     op.create_index("ix_articles_dated", "articles", ["dated_at", "id"])
+    op.create_index("ix_articles_publish_at", "articles", ["publish_at"])
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         op.execute(fulltext.SQLITE_DDL)
@@ -38,6 +39,7 @@ def downgrade() -> None:
         op.drop_index(fulltext.PG_INDEX, "articles")
         with op.batch_alter_table("articles") as batch:
             batch.drop_column(fulltext.PG_VECTOR)
+    op.drop_index("ix_articles_publish_at", "articles")
     op.drop_index("ix_articles_dated", "articles")
     with op.batch_alter_table("articles") as batch:
         batch.drop_column("dated_at")
