@@ -7,6 +7,7 @@ import contextlib
 import enum
 import logging
 from dataclasses import dataclass
+from datetime import tzinfo
 
 from pydantic import SecretStr
 from telegram import BotCommand, Update
@@ -152,11 +153,11 @@ class Newswire:
     def _pacing(self) -> PacerConfig:
         return PacerConfig(global_per_second=self.settings.global_rate)
 
-    def _render(self, article: Article, kind: DeliveryKind) -> rendering.Rendered:
+    def _render(self, article: Article, kind: DeliveryKind, zone: tzinfo) -> rendering.Rendered:
         username = self.application.bot.username
         if kind is DeliveryKind.CHANNEL:
             return rendering.channel_post(article, bot_username=username)
-        return rendering.reader_alert(article, zone=self.services.zone, reason=None)
+        return rendering.reader_alert(article, zone=zone, reason=None)
 
     async def start(self) -> None:
         await self.repo.migrate()
@@ -214,6 +215,7 @@ class Newswire:
                 pacing=self._pacing(),
                 notify=notifier.send,
                 window=self.send_window,
+                zone=self.services.zone,
                 config=WorkerConfig(
                     concurrency=self.settings.worker_concurrency,
                     allow_paid_broadcast=self.settings.allow_paid_broadcast,

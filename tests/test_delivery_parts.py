@@ -6,14 +6,16 @@ import asyncio
 import logging
 import os
 import subprocess
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import pytest
 from telegram.error import BadRequest, EndPointNotFound, TelegramError
 
 from bot.delivery import liveness
-from bot.delivery.caches import ArticleCache, RenderCache
+from bot.delivery.caches import ArticleCache, RenderCache, Voice, VoiceCache
 from bot.delivery.outcomes import Outcomes
 from bot.delivery.pacing import GLOBAL_SCOPE, ChatPacer, PacerConfig
 from bot.delivery.policy import (
@@ -26,14 +28,16 @@ from bot.delivery.policy import (
 from bot.delivery.recorder import Recorder
 from bot.delivery.supervise import Backoff, describe, supervise
 from bot.delivery.transport import Prepared
-from bot.rendering import Rendered
+from bot.rendering import Rendered, i18n
 from content.models import (
     Article,
+    ChatId,
     Delivery,
     DeliveryKind,
     DeliveryState,
     chat_id_of,
 )
+from content.preferences import ReaderSettings
 from content.storage import Repository
 from tests.support.articles import make_article
 from tests.support.clock import FakeClock
@@ -41,6 +45,8 @@ from tests.support.fakes import RecordingRepo
 from tests.support.waiting import wait_for
 
 T0 = datetime(2026, 7, 3, 12, 0, tzinfo=UTC)
+SINGAPORE = ZoneInfo("Asia/Singapore")
+OUTLET = Voice("en", SINGAPORE)
 
 
 def story(article_id: str = "a1", title: str = "Otters return") -> Article:
@@ -131,17 +137,17 @@ async def test_article_cache_reads_again_after_its_ttl_or_when_fresh_is_asked() 
 def test_render_cache_renders_each_version_once() -> None:
     renders: list[tuple[str, DeliveryKind]] = []
 
-    def render(article: Article, kind: DeliveryKind) -> Rendered:
+    def render(article: Article, kind: DeliveryKind, zone: tzinfo) -> Rendered:
         renders.append((article.title, kind))
         return Rendered(f"<b>{article.title}</b> &amp; more", None)
 
     cache = RenderCache(render, allow_paid_broadcast=True)
     first = story()
-    rendered, post = cache.get(first, DeliveryKind.READER)
-    assert cache.get(first, DeliveryKind.READER)[1] is post
+    rendered, post = cache.get(first, DeliveryKind.READER, OUTLET)
+    assert cache.get(first, DeliveryKind.READER, OUTLET)[1] is post
     assert post.params["parse_mode"] == "HTML" and post.params["allow_paid_broadcast"] is True
-    cache.get(story(title="Otters return home"), DeliveryKind.READER)  # a new version
-    cache.get(first, DeliveryKind.CHANNEL)
+    cache.get(story(title="Otters return home"), DeliveryKind.READER, OUTLET)  # a new version
+    cache.get(first, DeliveryKind.CHANNEL, OUTLET)
     assert renders == [
         ("Otters return", DeliveryKind.READER),
         ("Otters return home", DeliveryKind.READER),
@@ -149,6 +155,63 @@ def test_render_cache_renders_each_version_once() -> None:
     ]
     plain = cache.prepare(rendered, as_html=False)
     assert plain.params["text"] == "Otters return & more" and "parse_mode" not in plain.params
+
+
+def _settings_loader(
+    stored: dict[str, ReaderSettings], loads: list[list[ChatId]]
+) -> Callable[[Sequence[ChatId]], Awaitable[dict[ChatId, ReaderSettings]]]:
+    async def load(chat_ids: Sequence[ChatId]) -> dict[ChatId, ReaderSettings]:
+        loads.append(list(chat_ids))
+        return {c: stored[c] for c in chat_ids if c in stored}
+
+    return load
+
+
+async def test_voice_cache_reads_a_claims_readers_at_once_and_again_after_its_ttl() -> None:
+    loads: list[list[ChatId]] = []
+    stored = {"1": ReaderSettings(language="zh", timezone="Europe/London")}
+    clock = FakeClock()
+    voices = VoiceCache(_settings_loader(stored, loads), zone=SINGAPORE, ttl=5.0, clock=clock)
+    ids = [chat_id_of(c) for c in ("1", "2", "1")]
+    await voices.prefetch(ids)
+    assert await voices.get(ids[0]) == Voice("zh", ZoneInfo("Europe/London"))
+    assert await voices.get(ids[1]) is voices.outlet  # never configured: the outlet's voice
+    assert voices.outlet == Voice("en", SINGAPORE)
+    await voices.prefetch(ids)  # all known lately: no query
+    assert loads == [["1", "2"]]
+    clock.advance(5.0)
+    assert await voices.get(ids[1]) is voices.outlet  # kept too long: read alone
+    assert loads == [["1", "2"], ["2"]]
+
+
+async def test_readers_sharing_a_language_and_zone_share_one_prepared_alert() -> None:
+    loads: list[list[ChatId]] = []
+    stored = {
+        "1": ReaderSettings(language="zh", timezone="Europe/London"),
+        "2": ReaderSettings(language="zh", timezone="Europe/London"),
+        "3": ReaderSettings(language="zh", timezone="Asia/Shanghai"),
+        "4": ReaderSettings(language="en"),
+    }
+    renders: list[tuple[str, str]] = []
+
+    def render(article: Article, kind: DeliveryKind, zone: tzinfo) -> Rendered:
+        renders.append((i18n.language(), str(zone)))
+        return Rendered(i18n._("🔔 New story") + f" {article.title} {zone}", None)
+
+    voices = VoiceCache(_settings_loader(stored, loads), zone=SINGAPORE)
+    cache = RenderCache(render)
+    chats = [chat_id_of(c) for c in ("1", "2", "3", "4", "5")]
+    await voices.prefetch(chats)
+    article = story()
+    posts = [cache.get(article, DeliveryKind.READER, await voices.get(c))[1] for c in chats]
+    assert posts[0] is posts[1]  # one serialised payload for both London readers in Chinese
+    assert posts[3] is posts[4]  # English in the outlet's zone: set or not, the same post
+    assert len({id(p) for p in posts}) == 3
+    assert posts[0].params["text"] == "🔔 新报道 Otters return Europe/London"
+    assert posts[2].params["text"] == "🔔 新报道 Otters return Asia/Shanghai"
+    assert posts[3].params["text"] == "🔔 New story Otters return Asia/Singapore"
+    assert renders == [("zh", "Europe/London"), ("zh", "Asia/Shanghai"), ("en", "Asia/Singapore")]
+    assert loads == [["1", "2", "3", "4", "5"]]
 
 
 # -- recorder ---------------------------------------------------------------------------
@@ -255,7 +318,7 @@ class _Rig:
             clock=lambda: T0,
             chats=self.chats,
             recorder=self.recorder,
-            renders=RenderCache(lambda a, k: Rendered("<b>x</b>", None)),
+            renders=RenderCache(lambda a, k, z: Rendered("<b>x</b>", None)),
             put=put,
             wakeup=self.wakeup,
             notify=notify,

@@ -7,6 +7,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ async def test_sending_resumes_after_the_database_was_locked(
 
 
 async def test_a_plain_text_resend_is_counted_and_recorded_like_any_send(rig: WorkerRig) -> None:
-    def refused_html(article: Article, kind: DeliveryKind) -> Rendered:
+    def refused_html(article: Article, kind: DeliveryKind, zone: tzinfo) -> Rendered:
         return Rendered(f"<p>{article.title}", None)  # a tag Telegram refuses
 
     await rig.readers_following(READERS)

@@ -1,19 +1,36 @@
-"""The worker's memory of articles and of ready posts: a fan-out reads and renders once."""
+"""The worker's memory of articles, readers and ready posts: a fan-out reads and renders once."""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
 
 from telegram.constants import ParseMode
 
 from bot.delivery.transport import Prepared, prepare
-from bot.rendering import Rendered, plain_text
-from content.models import Article, DeliveryKind
+from bot.rendering import Rendered, i18n, plain_text
+from content.models import Article, ChatId, DeliveryKind
+from content.preferences import DEFAULT_LANGUAGE, ReaderSettings, zone_of
 
-Renderer = Callable[[Article, DeliveryKind], Rendered]
+Renderer = Callable[[Article, DeliveryKind, tzinfo], Rendered]  # called in the voice's language
 ArticleLoader = Callable[[str], Awaitable[Article | None]]
+SettingsLoader = Callable[[Sequence[ChatId]], Awaitable[Mapping[ChatId, ReaderSettings]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """The language and time zone a post is rendered in."""
+
+    language: str
+    zone: tzinfo
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Equal for posts that render alike (readers sharing it share one payload)."""
+        return self.language, str(self.zone)
 
 
 class ArticleCache:
@@ -48,26 +65,87 @@ class ArticleCache:
         return article
 
 
-class RenderCache:
-    """Each version of a post rendered and serialised once, not once per recipient."""
+class VoiceCache:
+    """Each reader's voice, read for a whole claim in one query and kept `ttl` seconds."""
 
     def __init__(
-        self, render: Renderer, *, allow_paid_broadcast: bool = False, size: int = 256
+        self,
+        load: SettingsLoader,
+        *,
+        zone: tzinfo,
+        ttl: float = 5.0,
+        size: int = 4096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._load = load
+        self.outlet = Voice(DEFAULT_LANGUAGE, zone)  # channels, and readers never configured
+        self.ttl = ttl
+        # Larger than what a worker holds claimed and in flight at once (see worker.py), so
+        # what a claim read is still here when its sends go out.
+        self.size = size
+        self._clock = clock
+        self._entries: OrderedDict[ChatId, tuple[float, Voice]] = OrderedDict()
+
+    def _fresh(self, chat_id: ChatId, now: float) -> Voice | None:
+        cached = self._entries.get(chat_id)
+        if cached is None or now - cached[0] >= self.ttl:
+            return None
+        return cached[1]
+
+    async def prefetch(self, chat_ids: Iterable[ChatId]) -> None:
+        """Read the voices of these readers not known lately, in one query."""
+        now = self._clock()
+        missing = list(dict.fromkeys(c for c in chat_ids if self._fresh(c, now) is None))
+        if not missing:
+            return
+        found = await self._load(missing)
+        for chat_id in missing:
+            settings = found.get(chat_id)
+            voice = self.outlet
+            if settings is not None:
+                voice = Voice(settings.language, zone_of(settings.timezone, self.outlet.zone))
+                # Shared objects for equal voices: the render cache compares them often.
+                if voice == self.outlet:
+                    voice = self.outlet
+            self._entries[chat_id] = (now, voice)
+            self._entries.move_to_end(chat_id)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    async def get(self, chat_id: ChatId) -> Voice:
+        """A reader's voice (the outlet's for an unknown reader)."""
+        voice = self._fresh(chat_id, self._clock())
+        if voice is None:
+            await self.prefetch([chat_id])  # not prefetched, or kept too long: read it alone
+            voice = self._entries[chat_id][1]
+        return voice
+
+
+class RenderCache:
+    """Each version of a post rendered and serialised once per voice, not once per recipient."""
+
+    def __init__(
+        self, render: Renderer, *, allow_paid_broadcast: bool = False, size: int = 1024
     ) -> None:
         self._render = render
         self.allow_paid_broadcast = allow_paid_broadcast
         self.size = size
-        self._entries: dict[tuple[str, DeliveryKind], tuple[Article, Rendered, Prepared]] = {}
+        self._entries: OrderedDict[
+            tuple[str, DeliveryKind, tuple[str, str]], tuple[Article, Rendered, Prepared]
+        ] = OrderedDict()
 
-    def get(self, article: Article, kind: DeliveryKind) -> tuple[Rendered, Prepared]:
-        key = (article.id, kind)
+    def get(self, article: Article, kind: DeliveryKind, voice: Voice) -> tuple[Rendered, Prepared]:
+        """The post of this version of the article, in this language and zone."""
+        key = (article.id, kind, voice.key)
         entry = self._entries.get(key)
         # A new version of the article is a new object (the article cache reads it again).
         if entry is None or entry[0] is not article:
-            rendered = self._render(article, kind)
+            with i18n.using(i18n.translations_for(voice.language)):
+                rendered = self._render(article, kind, voice.zone)
             entry = self._entries[key] = (article, rendered, self.prepare(rendered))
             if len(self._entries) > self.size:
-                self._entries.pop(next(iter(self._entries)))
+                self._entries.popitem(last=False)
+        self._entries.move_to_end(key)
         return entry[1], entry[2]
 
     def prepare(self, rendered: Rendered, *, as_html: bool = True, photo: bool = True) -> Prepared:

@@ -17,12 +17,12 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from telegram.error import BadRequest, TelegramError
 
 from bot.delivery import liveness
-from bot.delivery.caches import ArticleCache, RenderCache, Renderer
+from bot.delivery.caches import ArticleCache, RenderCache, Renderer, VoiceCache
 from bot.delivery.outcomes import Outcomes, is_edit
 from bot.delivery.pacing import (
     GLOBAL_SCOPE,
@@ -90,6 +90,7 @@ class DeliveryWorker:
         notify: Notifier | None = None,
         config: WorkerConfig | None = None,
         window: SendWindow | None = None,
+        zone: tzinfo = UTC,
     ) -> None:
         self.repo = repo
         self.bot = bot
@@ -102,6 +103,8 @@ class DeliveryWorker:
         self.chats = ChatPacer(self.pacing)
         self.articles = ArticleCache(repo.articles.get, ttl=self.config.article_ttl)
         self.renders = RenderCache(render, allow_paid_broadcast=self.config.allow_paid_broadcast)
+        # Readers' alerts in their language and zone; `zone` is the outlet's (channels).
+        self.voices = VoiceCache(repo.readers.settings_of_many, zone=zone)
         self.recorder = Recorder(
             repo,
             clock,
@@ -262,6 +265,7 @@ class DeliveryWorker:
                 self._recount_until = time.monotonic() + self._window.span
                 await self._maintain()
             self._claimed.extend(claimed)
+            await self._read_voices(claimed)
             if not self._claimed:
                 await self._idle(moment)
                 return
@@ -395,7 +399,10 @@ class DeliveryWorker:
                 delivery_id=delivery.id, error="article not found", now=self.clock()
             )
             return
-        rendered, post = self.renders.get(article, delivery.kind)
+        voice = self.voices.outlet
+        if delivery.kind is DeliveryKind.READER:
+            voice = await self.voices.get(delivery.chat_id)
+        rendered, post = self.renders.get(article, delivery.kind, voice)
         try:
             try:
                 message_id = await self._put(delivery, post)
@@ -416,6 +423,14 @@ class DeliveryWorker:
                 await self.outcomes.apply(delivery, article, rendered, outcome)
                 return
         await self.recorder.record_sent(delivery.id, message_id)
+
+    async def _read_voices(self, claimed: list[Delivery]) -> None:
+        """The languages and zones of a claim's readers, in one query (not one per send)."""
+        try:
+            await self.voices.prefetch(d.chat_id for d in claimed if d.kind is DeliveryKind.READER)
+        except Exception as exc:
+            # The rows are held already: each send reads its reader alone instead.
+            log.warning("could not read the readers' settings (%s)", describe(exc))
 
     async def _send_bundle(self, delivery: Delivery) -> None:
         """A digest or "While you were away": one message listing the bundled stories."""

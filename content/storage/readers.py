@@ -383,6 +383,22 @@ class ReaderStore(Store):
             return ReaderSettings(language=default_language)
         return settings_from_row(row, default_language=default_language)
 
+    async def settings_of_many(
+        self, chat_ids: Sequence[ChatId], *, chunk: int = 500
+    ) -> dict[ChatId, ReaderSettings]:
+        """Bulk: the settings of these chats in one query a chunk (unknown readers left out)."""
+        keys = {key: chat_id for chat_id in chat_ids if (key := reader_key(chat_id)) is not None}
+        found: dict[ChatId, ReaderSettings] = {}
+        if not keys:
+            return found
+        ordered = list(keys)
+        async with self.engine.connect() as conn:
+            # Chunks keep the IN list under SQLite's bound-parameter limit.
+            for start in range(0, len(ordered), chunk):
+                part = await settings_for(conn, ordered[start : start + chunk])
+                found.update((keys[key], settings) for key, settings in part.items())
+        return found
+
     async def update_settings(
         self, *, chat_id: ChatId, settings: ReaderSettings, now: datetime
     ) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from bot.delivery.caches import Renderer
 from bot.delivery.transport import AiohttpRequest, DeliveryBot
 from bot.delivery.worker import DeliveryWorker, WorkerConfig
 from bot.rendering import Rendered
@@ -26,7 +27,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def simple_render(article: Article, kind: DeliveryKind) -> Rendered:
+def simple_render(article: Article, kind: DeliveryKind, zone: tzinfo) -> Rendered:
     """A post that is just the bold title."""
     return Rendered(f"<b>{article.title}</b>", None)
 
@@ -59,9 +60,7 @@ class WorkerRig:
         await self.repo.outbox.plan(article, channels=[], keyword_matches=[], now=PUBLISHED)
         return article
 
-    def start(
-        self, render: Callable[[Article, DeliveryKind], Rendered] = simple_render, **config: Any
-    ) -> DeliveryWorker:
+    def start(self, render: Renderer = simple_render, **config: Any) -> DeliveryWorker:
         """A worker running in a task; the rig stops it at the end."""
         worker = DeliveryWorker(
             repo=self.repo,
