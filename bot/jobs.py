@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from bot.context import NewswireContext, Services
 from bot.notify import AdminNotifier
@@ -10,6 +11,18 @@ from content.pipeline import plan_due, release_due, scan_folder
 from content.sources.polling import PollConfig, poll_due
 
 log = logging.getLogger(__name__)
+
+
+async def plan_and_wake(services: Services, *, now: datetime, edits: int = 0, via: str = "") -> int:
+    """Queue what became due and wake the worker when there is something to send or edit."""
+    plan = await plan_due(
+        services.repo, channels=services.channels, now=now, default_zone=services.zone
+    )
+    for article in plan.articles:
+        log.info("publishing %s “%s”%s", article.id, article.title, via)
+    if plan.deliveries or edits:
+        services.outbox_wakeup.set()
+    return plan.deliveries
 
 
 async def scan_and_plan(services: Services, notifier: AdminNotifier | None = None) -> int:
@@ -43,15 +56,9 @@ async def scan_and_plan(services: Services, notifier: AdminNotifier | None = Non
         log.info("articles: %d new, %d updated", len(report.new), len(report.updated))
     if report.edits:
         log.info("%d sent channel posts queued to be edited", report.edits)
-    plan = await plan_due(
-        services.repo, channels=services.channels, now=now, default_zone=services.zone
-    )
-    for article in plan.articles:
-        log.info("publishing %s “%s”", article.id, article.title)
-    if plan.deliveries or report.edits:
-        services.outbox_wakeup.set()
+    planned = await plan_and_wake(services, now=now, edits=report.edits)
     services.scan_count += 1
-    return plan.deliveries
+    return planned
 
 
 async def scan_job(context: NewswireContext) -> None:
@@ -94,15 +101,9 @@ async def poll_and_plan(
         log.info("source items: %d new, %d updated", len(report.new), len(report.updated))
     if report.withdrawn:
         log.info("%d stories withdrawn by their source", len(report.withdrawn))
-    plan = await plan_due(
-        services.repo, channels=services.channels, now=now, default_zone=services.zone
-    )
-    for article in plan.articles:
-        log.info("publishing %s “%s”", article.id, article.title)
-    if plan.deliveries or report.edits:
-        services.outbox_wakeup.set()
+    planned = await plan_and_wake(services, now=now, edits=report.edits)
     services.poll_count += 1
-    return plan.deliveries
+    return planned
 
 
 async def poll_job(context: NewswireContext) -> None:

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from bot.context import Services
+from bot.jobs import plan_and_wake
 from bot.web.payloads import PayloadError, Pushed, ghost_entry, load_json, push_entry
 from bot.web.server import SERVICES, JsonError, json_error
 from bot.web.signing import MAX_SKEW_SECONDS, Verdict, verify_ghost, verify_newswire
 from content.ingest import FullText, ingest_entries
-from content.pipeline import plan_due
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +98,7 @@ async def publish(services: Services, pushed: Pushed) -> str:
         default_tz=services.zone,
         full_text=FullText.NEVER,  # a push carries its body; nothing to fetch
     )
-    plan = await plan_due(
-        services.repo, channels=services.channels, now=now, default_zone=services.zone
-    )
-    if plan.deliveries or report.edits:
-        services.outbox_wakeup.set()
-    for article in plan.articles:
-        log.info("publishing %s “%s” (pushed)", article.id, article.title)
+    await plan_and_wake(services, now=now, edits=report.edits, via=" (pushed)")
     stored = report.new or report.updated or report.withdrawn
     return stored[0] if stored else pushed.entry.article_id
 
