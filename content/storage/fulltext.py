@@ -10,8 +10,11 @@ with the story's date (`dated_key`), so FTS5 walks matches newest first and can 
 page. Ranks are tiers (m words matched, t of them in the title); each tier is one FTS5
 expression read newest first and cut at offset + limit rows, all tiers in one statement: a
 page costs about a page of rows per tier, however many stories match. Rows are written in
-the upsert's transaction. PostgreSQL: a generated `search_vector` column (title weighted A)
-under a GIN index, kept in step by the database; every match is scored (no tiers).
+the upsert's transaction. PostgreSQL: generated columns kept in step by the database,
+`search_vector` (title and text, title weighted A) and `title_vector` (title only), each under
+a GIN index; the same tiers, one query per pattern of words (in the title, in the text only,
+absent) ordered by date and cut at offset + limit, so the planner walks `ix_articles_dated`
+backwards for a common pattern and reads the GIN index for a rare one.
 """
 
 from __future__ import annotations
@@ -25,9 +28,12 @@ from sqlalchemy import (
     ColumnClause,
     Integer,
     Subquery,
+    bindparam,
     case,
     column,
+    func,
     literal,
+    literal_column,
     select,
     table,
     text,
@@ -42,6 +48,8 @@ from content.storage.tables import articles
 FTS_TABLE = "articles_fts"
 PG_VECTOR = "search_vector"
 PG_INDEX = "ix_articles_search"
+PG_TITLE_VECTOR = "title_vector"
+PG_TITLE_INDEX = "ix_articles_title_search"
 
 # Slots per microsecond of date: stories dated the same instant get consecutive keys.
 _SLOTS = 1024
@@ -60,7 +68,28 @@ PG_COLUMN_DDL = (
     "setweight(to_tsvector('simple'::regconfig, title), 'A') || "
     "setweight(to_tsvector('simple'::regconfig, search_text), 'D')) STORED"
 )
-PG_INDEX_DDL = f"CREATE INDEX {PG_INDEX} ON articles USING gin ({PG_VECTOR})"
+# fastupdate off: searches run on every keystroke and each reads several index entries; a
+# pending list (up to 4 MB, emptied only by vacuum) would be scanned in full by every one.
+PG_INDEX_DDL = (
+    f"CREATE INDEX {PG_INDEX} ON articles USING gin ({PG_VECTOR}) WITH (fastupdate = off)"
+)
+# The title on its own: "in the title" needs its own statistics and index, as a weight filter
+# (`'w':A`) on search_vector is estimated like the word anywhere and checked row by row.
+PG_TITLE_COLUMN_DDL = (
+    f"ALTER TABLE articles ADD COLUMN {PG_TITLE_VECTOR} tsvector GENERATED ALWAYS AS ("
+    "to_tsvector('simple'::regconfig, title)) STORED"
+)
+PG_TITLE_INDEX_DDL = (
+    f"CREATE INDEX {PG_TITLE_INDEX} ON articles USING gin ({PG_TITLE_VECTOR})"
+    " WITH (fastupdate = off)"
+)
+# A word missing from the statistics' most common lexemes is estimated at half the rarest
+# one's frequency: with the default target that is ~0.5 % of stories, enough for the planner
+# to walk the date index for a word that twenty stories hold. A longer list makes it ~0.05 %.
+PG_STATISTICS_DDL = tuple(
+    f"ALTER TABLE articles ALTER COLUMN {name} SET STATISTICS 1000"
+    for name in (PG_VECTOR, PG_TITLE_VECTOR)
+)
 
 # Title words are indexed as their own terms, each word behind this letter (a click consonant,
 # Lo: part of the word for unicode61), beside the plain text in `body`. A column filter
@@ -77,7 +106,7 @@ def managed_here(name: str | None, type_: str, parent_names: Any) -> bool:
         return True
     if type_ == "table":
         return not name.startswith(FTS_TABLE)
-    return name not in (PG_VECTOR, PG_INDEX)
+    return name not in (PG_VECTOR, PG_INDEX, PG_TITLE_VECTOR, PG_TITLE_INDEX)
 
 
 def dated_key(dated_at: datetime) -> int:
@@ -209,7 +238,12 @@ async def ranked_page(
     if not terms or limit <= 0:
         return None
     if conn.dialect.name == "postgresql":
-        return _pg_page(terms, visible=visible, limit=limit, offset=offset)
+        found = await _pg_present(conn, terms)
+        if not found:
+            return None
+        if len(found) > _MAX_TIERED_TERMS:
+            return _pg_page([w for w, _ in found], visible=visible, limit=limit, offset=offset)
+        return _pg_tiered(found, visible=visible, limit=limit, offset=offset)
     present = await _present(conn, terms)
     if not present:
         return None
@@ -329,7 +363,82 @@ def _sqlite_scored(
     )
 
 
+def _tsquery(expression: str) -> Any:
+    """A tsquery of quoted lexemes (search_terms leaves no quote, backslash or operator)."""
+    # Rendered as a literal, not a bound parameter: the plan depends on how common the words
+    # are, and a prepared statement's generic plan would not see them.
+    return func.to_tsquery(
+        literal_column("'simple'::regconfig"), bindparam(None, expression, literal_execute=True)
+    )
+
+
+def _pg_matches(vector: str, expression: str) -> Any:
+    return column(vector).op("@@", is_comparison=True)(_tsquery(expression))
+
+
+async def _pg_present(conn: AsyncConnection, terms: Sequence[str]) -> list[tuple[str, bool]]:
+    """The words found in any story, each with whether any title has it (GIN probes)."""
+
+    def probe(vector: str, word: str) -> Any:
+        return (
+            (select(literal(1)).select_from(articles).where(_pg_matches(vector, f"'{word}'")))
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    probes = [p for w in terms for p in (probe(PG_VECTOR, w), probe(PG_TITLE_VECTOR, w))]
+    found = (await conn.execute(select(*probes))).one()
+    return [
+        (word, found[2 * n + 1] is not None)
+        for n, word in enumerate(terms)
+        if found[2 * n] is not None
+    ]
+
+
+def _pg_tiered(
+    present: Sequence[tuple[str, bool]], *, visible: Any, limit: int, offset: int
+) -> Subquery:
+    # One arm per pattern of words (in the title, in the text only, absent), each a plain
+    # conjunction the planner can estimate: read newest first and cut at `offset + limit`,
+    # it walks ix_articles_dated backwards when the pattern is common and stops early.
+    choices = [("t", "b", "n") if in_title else ("b", "n") for _, in_title in present]
+    arms: list[Any] = []
+    for states in itertools.product(*choices):
+        pairs = [(word, s) for (word, _), s in zip(present, states, strict=True)]
+        anywhere = [f"'{w}'" for w, s in pairs if s != "n"]
+        if not anywhere:
+            continue
+        anywhere += [f"!'{w}'" for w, s in pairs if s == "n"]
+        title = [f"'{w}'" for w, s in pairs if s == "t"] + [f"!'{w}'" for w, s in pairs if s == "b"]
+        score = _score(sum(s != "n" for s in states), sum(s == "t" for s in states))
+        arm = (
+            select(
+                articles.c.id.label("article_id"),
+                literal(score).label("score"),
+                articles.c.dated_at.label("key"),
+            )
+            .where(
+                _pg_matches(PG_VECTOR, " & ".join(anywhere)),
+                _pg_matches(PG_TITLE_VECTOR, " & ".join(title)),
+                visible,
+            )
+            .order_by(articles.c.dated_at.desc(), articles.c.id)
+            .limit(offset + limit)
+            .subquery(f"tier{len(arms)}")
+        )
+        arms.append(select(arm))
+    tiers = union_all(*arms).subquery("tiers")
+    return (
+        select(tiers)
+        .order_by(tiers.c.score.desc(), tiers.c.key.desc(), tiers.c.article_id)
+        .limit(limit)
+        .offset(offset)
+        .subquery("page")
+    )
+
+
 def _pg_page(terms: Sequence[str], *, visible: Any, limit: int, offset: int) -> Subquery:
+    """Many words: score every match in one query (slower, but rare and exact)."""
     vector: ColumnClause[Any] = column(PG_VECTOR)
     names = (f"q{n}" for n in itertools.count())
 

@@ -30,14 +30,20 @@ def upgrade() -> None:
         # A generated column: PostgreSQL fills it for existing rows and keeps it in step.
         op.execute(fulltext.PG_COLUMN_DDL)
         op.execute(fulltext.PG_INDEX_DDL)
+        op.execute(fulltext.PG_TITLE_COLUMN_DDL)
+        op.execute(fulltext.PG_TITLE_INDEX_DDL)
+        for statement in fulltext.PG_STATISTICS_DDL:
+            op.execute(statement)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute(f"DROP TABLE {fulltext.FTS_TABLE}")
     else:
+        op.drop_index(fulltext.PG_TITLE_INDEX, "articles")
         op.drop_index(fulltext.PG_INDEX, "articles")
         with op.batch_alter_table("articles") as batch:
+            batch.drop_column(fulltext.PG_TITLE_VECTOR)
             batch.drop_column(fulltext.PG_VECTOR)
     op.drop_index("ix_articles_publish_at", "articles")
     op.drop_index("ix_articles_dated", "articles")
