@@ -30,7 +30,13 @@ from content.fetching import Fetcher, FetchError, FetchResult
 from content.ingest import FullText, ingest_entries
 from content.models import IngestReport, SourceStatus
 from content.sources.base import Entry
-from content.sources.feeds import FEED_ACCEPT, FeedError, discover_feeds, parse_feed
+from content.sources.feeds import (
+    FEED_ACCEPT,
+    FeedError,
+    ParsedFeed,
+    discover_feeds,
+    parse_feed,
+)
 from content.sources.wordpress import WordPressError, parse_posts, posts_url, site_root
 from content.storage import PolledSource, Repository, SourceKind, SourceState
 from content.summarizing import Summarizer
@@ -249,15 +255,18 @@ async def _poll_feed(fetcher: Fetcher, source: PolledSource, *, default_tz: tzin
     digest = hashlib.sha256(result.body).hexdigest()
     if digest == source.content_hash:
         return outcome
-    try:
-        parsed = await asyncio.to_thread(
-            parse_feed,
-            result.body,
-            url=result.url,
-            content_type=result.headers.get("content-type"),
+
+    def parse(answer: FetchResult) -> ParsedFeed:
+        return parse_feed(
+            answer.body,
+            url=answer.url,
+            content_type=answer.headers.get("content-type"),
             default_tz=default_tz,
             source=source.name,
         )
+
+    try:
+        parsed = await asyncio.to_thread(parse, result)
     except FeedError:
         found = _discovered(result)
         if found is None:
@@ -268,14 +277,7 @@ async def _poll_feed(fetcher: Fetcher, source: PolledSource, *, default_tz: tzin
         outcome.values["etag"] = result.etag
         outcome.values["last_modified"] = result.last_modified
         digest = hashlib.sha256(result.body).hexdigest()
-        parsed = await asyncio.to_thread(
-            parse_feed,
-            result.body,
-            url=result.url,
-            content_type=result.headers.get("content-type"),
-            default_tz=default_tz,
-            source=source.name,
-        )
+        parsed = await asyncio.to_thread(parse, result)
     outcome.values["content_hash"] = digest
     if parsed.title:
         outcome.values["title"] = parsed.title
