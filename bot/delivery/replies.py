@@ -45,7 +45,11 @@ COUNTED_METHODS = frozenset(
     }
 )
 
-MAX_REPLY_WAIT = 2.0  # a reply whose slot is further off (a global pause) is not sent
+# A reply whose slot is further off is not sent: that is a global pause (Telegram refused
+# several chats), not a queue of readers. 10 s lets a burst of ~300 replies at 30/s all be
+# answered (2 s dropped replies to the 61st of 60 readers typing at once) while never holding an
+# update slot for the 30 s x 3 of before.
+MAX_REPLY_WAIT = 10.0
 ANSWERING_FOR = 3.0  # after a reply, workers leave headroom this long (WorkerConfig.reply_headroom)
 
 
