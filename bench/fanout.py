@@ -36,7 +36,6 @@ import json
 import logging
 import os
 import random
-import resource
 import shutil
 import signal
 import subprocess
@@ -56,6 +55,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.sandbox.client import ControlError, SandboxClient  # noqa: E402
+from tests.support.measure import log, peak_rss_mb, self_peak_rss_mb  # noqa: E402
 
 TOKEN = "123456:bench-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 FIRST_ID = 100_000
@@ -96,25 +96,6 @@ H_COMMANDS = (
     "/search council",
     "/subscriptions",
 )
-
-
-def log(message: str) -> None:
-    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def peak_rss_mb(pid: int) -> float | None:
-    """VmHWM: the process's peak resident set, in MB (Linux)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-def self_peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def bench_article() -> Any:

@@ -34,7 +34,6 @@ import contextlib
 import json
 import os
 import random
-import resource
 import shutil
 import signal
 import subprocess
@@ -55,6 +54,8 @@ import aiohttp
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.support.measure import log, peak_rss_mb, self_peak_rss_mb  # noqa: E402
+
 THIS_FILE = str(Path(__file__).resolve())
 TOKEN = "123456:bench-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 CHANNEL = "@newswire_bench"
@@ -67,25 +68,6 @@ GOAL_CYCLE_S = 15.0
 GOAL_RSS_MB = 150.0
 GOAL_P95_RATIO = 2.0
 BASE_TIME = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
-
-
-def log(message: str) -> None:
-    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def peak_rss_mb(pid: int) -> float | None:
-    """VmHWM: the process's peak resident set, in MB (Linux)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-def self_peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def quantile(values: Sequence[float], q: float) -> float | None:

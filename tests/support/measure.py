@@ -1,0 +1,29 @@
+"""What the benchmarks measure a process by: progress lines and peak memory (Linux)."""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def log(message: str) -> None:
+    """A timestamped progress line on stderr (stdout holds the figures)."""
+    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """VmHWM: the process's peak resident set, in MB (Linux)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def self_peak_rss_mb() -> float:
+    """This process's peak resident set, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
