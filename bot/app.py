@@ -120,6 +120,7 @@ class Newswire:
             site_domains=tuple(settings.site_domains),
             feed_interval=settings.feed_interval,
             configured_sources=tuple(settings.sources),
+            routes=settings.routes,
         )
         # One HTTP client for feeds, article pages and readers' links (closed at stop).
         self.services.fetcher = Fetcher(

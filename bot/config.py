@@ -11,11 +11,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from content.preferences import QuietHours, parse_quiet
+from content.routing import ChannelOptions, Route, parse_channel_options, parse_routes
+
 PACKAGED_SAMPLES = Path(__file__).resolve().parent.parent / "content" / "samples"
 TELEGRAM_API = "https://api.telegram.org/bot"
 _CHANNEL_RE = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-?\d{1,20})$")
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 _TOKEN_IN_URL = re.compile(r"\d{5,20}:[A-Za-z0-9_-]{20,}")
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 def _split_csv(value: object) -> object:
@@ -63,6 +67,85 @@ class Settings(BaseSettings):
     site_domains: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # A URL or address appended to the User-Agent so site owners can reach the operator.
     user_agent_contact: str | None = None
+    # Topic routes: `topic[,topic...]=target` pairs separated by `;` (content/routing.py).
+    channel_routes: str = ""
+    # Per channel or route: `target=option[,option...]` pairs separated by `;`; target `*`: all.
+    channel_options: str = ""
+    # HH:MM-HH:MM in TIMEZONE: channel posts go out silently then (breaking ones never).
+    channel_quiet_hours: str | None = None
+    pin_breaking: bool = True  # pin a breaking story's channel posts ...
+    pin_hours: float = Field(default=6.0, gt=0, le=720)  # ... and unpin them after this
+    # A story whose file leaves CONTENT_DIR is withdrawn (else it stays: files get moved).
+    withdraw_on_file_removed: bool = False
+    # Editors (ADMIN_IDS) publish each new story from a preview before it is posted.
+    review: bool = False
+    # Webhook mode: Telegram posts updates to this URL (reaching HTTP_PORT), with the secret.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("channel_routes")
+    @classmethod
+    def _routes(cls, value: str) -> str:
+        from content.routing import RouteError, parse_routes
+
+        try:
+            parse_routes(value)
+        except RouteError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("channel_options")
+    @classmethod
+    def _channel_options(cls, value: str) -> str:
+        from content.routing import RouteError, parse_channel_options
+
+        try:
+            parse_channel_options(value)
+        except RouteError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("channel_quiet_hours", mode="before")
+    @classmethod
+    def _channel_quiet(cls, value: object) -> object:
+        from content.preferences import SettingError, parse_quiet
+
+        if isinstance(value, str):
+            value = value.strip()
+            if not value or value.lower() == "off":
+                return None
+            try:
+                parse_quiet(value)
+            except SettingError as exc:
+                raise ValueError(f"{value!r}: {exc}") from None
+        return value
+
+    @field_validator("telegram_webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"not an http(s) URL: {value[:40]!r}")
+            if _TOKEN_IN_URL.search(value):
+                raise ValueError("must not contain the bot token")
+        return value
+
+    @field_validator("telegram_webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not _WEBHOOK_SECRET_RE.match(value):
+                # Never echo the value.
+                raise ValueError("use 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
 
     @field_validator("push_secret", "ghost_webhook_secret", mode="before")
     @classmethod
@@ -168,6 +251,31 @@ class Settings(BaseSettings):
                 if value is None or not value.strip():
                     raise ValueError(f"{name.upper()}: required when SUMMARIZER=openai")
         return self
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if self.telegram_webhook_url and self.telegram_webhook_secret is None:
+            # Without it anyone who finds the URL could post updates as Telegram.
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET: required with TELEGRAM_WEBHOOK_URL")
+        return self
+
+    @model_validator(mode="after")
+    def _review_has_editors(self) -> Settings:
+        if self.review and not self.admin_ids:
+            raise ValueError("REVIEW: needs ADMIN_IDS (the editors who publish the stories)")
+        return self
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        return parse_routes(self.channel_routes)
+
+    @property
+    def channel_option_table(self) -> dict[str, ChannelOptions]:
+        return parse_channel_options(self.channel_options)
+
+    @property
+    def channel_quiet(self) -> QuietHours | None:
+        return parse_quiet(self.channel_quiet_hours) if self.channel_quiet_hours else None
 
     @property
     def zone(self) -> ZoneInfo:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from content.preferences import ReaderSettings
+from content.routing import Route
 from content.storage import Repository
 from content.summarizing import Summarizer
 
@@ -49,6 +50,7 @@ class Services:
     site_domains: tuple[str, ...] = ()  # SITE_DOMAINS: whose links readers get cards for
     feed_interval: float = 300.0  # FEED_INTERVAL, for sources editors add in the chat
     configured_sources: tuple[str, ...] = ()  # SOURCES: /removesource disables these instead
+    routes: tuple[Route, ...] = ()  # CHANNEL_ROUTES: topics that also go to other targets
     notifier: AdminNotifier | None = None  # set once the bot is initialized
     # This process's delivery worker, for /stats (None: the worker runs in another process).
     worker_health: Callable[[], WorkerHealth] | None = None

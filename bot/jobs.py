@@ -16,7 +16,11 @@ log = logging.getLogger(__name__)
 async def plan_and_wake(services: Services, *, now: datetime, edits: int = 0, via: str = "") -> int:
     """Queue what became due and wake the worker when there is something to send or edit."""
     plan = await plan_due(
-        services.repo, channels=services.channels, now=now, default_zone=services.zone
+        services.repo,
+        channels=services.channels,
+        now=now,
+        default_zone=services.zone,
+        routes=services.routes,
     )
     for article in plan.articles:
         log.info("publishing %s “%s”%s", article.id, article.title, via)

@@ -46,6 +46,95 @@ class BlockKind(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class Target:
+    """Where a channel post goes: a chat, or a forum topic in one (`message_thread_id`).
+
+    Its `key` is what the outbox stores as a delivery's chat: the chat alone, or
+    "chat:thread" for a topic, so one story goes to each topic of a forum once.
+    """
+
+    chat: ChatId
+    thread: int | None = None
+
+    @property
+    def key(self) -> ChatId:
+        return self.chat if self.thread is None else ChatId(f"{self.chat}:{self.thread}")
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        """`@name`, a numeric id, or either with `:thread_id`; ValueError when it is neither."""
+        text = text.strip()
+        chat, sep, thread = text.rpartition(":") if ":" in text else (text, "", "")
+        if not _TARGET_CHAT_RE.match(chat):
+            raise ValueError(f"{text!r} is not a chat (@name or numeric id, then :topic id)")
+        if sep and not (thread.isascii() and thread.isdigit() and 0 < int(thread) < 2**31):
+            raise ValueError(f"{text!r}: the forum topic must be a positive number")
+        return cls(ChatId(chat), int(thread) if sep else None)
+
+
+_TARGET_CHAT_RE = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-?\d{1,20})$")
+
+
+class LinkPreview(enum.Enum):
+    """Whether a text post shows its article's link preview, and where."""
+
+    OFF = "off"
+    ABOVE = "above"
+    BELOW = "below"
+
+
+@dataclass(frozen=True, slots=True)
+class PublishOptions:
+    """How the source asks a story to be posted (front matter and push fields of these names).
+
+    None: the channel's own setting decides. `withdrawn`: the source took the story back
+    (`status: withdrawn`).
+    """
+
+    breaking: bool = False
+    silent: bool | None = None
+    protect_content: bool | None = None
+    link_preview: LinkPreview | None = None
+    withdrawn: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        """Only what differs from the defaults (an empty dict: nothing asked)."""
+        out: dict[str, object] = {}
+        if self.breaking:
+            out["breaking"] = True
+        for name in ("silent", "protect_content"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        if self.link_preview is not None:
+            out["link_preview"] = self.link_preview.value
+        if self.withdrawn:
+            out["withdrawn"] = True
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, object] | None) -> PublishOptions:
+        if not data:
+            return cls()
+        preview = data.get("link_preview")
+        silent, protect = data.get("silent"), data.get("protect_content")
+        return cls(
+            breaking=bool(data.get("breaking", False)),
+            silent=None if silent is None else bool(silent),
+            protect_content=None if protect is None else bool(protect),
+            link_preview=LinkPreview(preview) if isinstance(preview, str) else None,
+            withdrawn=bool(data.get("withdrawn", False)),
+        )
+
+
+class ReviewState(enum.Enum):
+    """A story under editorial review (REVIEW=true); NULL in the database: never reviewed."""
+
+    WAITING = "waiting"  # previews sent to the editors, nobody decided yet
+    HELD = "held"  # an editor held it: not posted until someone publishes it
+    PUBLISHED = "published"  # an editor published it: planned like any story
+
+
+@dataclass(frozen=True, slots=True)
 class Block:
     """One piece of an article's body, in reading order."""
 
@@ -71,6 +160,10 @@ class Article:
     image: str | None = None
     publish_at: datetime | None = None  # embargo: not posted before this time
     source: str | None = None  # where it came from (file path, feed url)
+    options: PublishOptions = PublishOptions()  # how the source asks it to be posted
+    # Workflow state, not content: set by storage (a re-parse never changes them).
+    withdrawn_at: datetime | None = None  # taken back by its source or an editor
+    review: ReviewState | None = None
 
     @property
     def headings(self) -> tuple[str, ...]:
@@ -116,6 +209,8 @@ class DeliveryState(enum.Enum):
     # Not sent alone: for the reader's digest or the end of their quiet hours. The row's
     # `bundle` is NULL while it waits, then the id of the digest delivery it went out in.
     HELD = "held"
+    # The story was withdrawn: the post was deleted (or never sent).
+    WITHDRAWN = "withdrawn"
 
 
 class DeliveryKind(enum.Enum):
@@ -123,6 +218,7 @@ class DeliveryKind(enum.Enum):
     READER = "reader"
     DIGEST = "digest"  # one message bundling a reader's held stories (their digest)
     AWAY = "away"  # the same, when quiet hours end ("While you were away")
+    REVIEW = "review"  # the exact channel post, previewed to an editor with its buttons
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +237,7 @@ class Delivery:
     rank: int = 0
     message_id: int | None = None
     last_error: str | None = None
+    delete_due: bool = False  # the story was withdrawn: delete this sent post
 
 
 @dataclass(frozen=True, slots=True)

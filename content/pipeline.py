@@ -19,6 +19,7 @@ from content.matching import KeywordIndex, match_all
 from content.models import Article, ArticleParseError, IngestReport, SourceStatus, headline_id
 from content.parsing import parse_bytes
 from content.preferences import ReaderSettings, zone_of
+from content.routing import Route, targets_for
 from content.sources.folder import FolderItem, look
 from content.storage import Repository, SourceFileState, UpsertOutcome
 from content.storage.sources import ItemWrite
@@ -45,8 +46,8 @@ READER_PRIORITY = 10
 
 
 def is_breaking(article: Article) -> bool:
-    """Tagged breaking news jumps the readers' queue (after the channel posts)."""
-    return "breaking" in article.tags or "breaking-news" in article.tags
+    """Breaking news (`breaking: true`, or tagged so) jumps the readers' queue."""
+    return article.options.breaking or "breaking" in article.tags or "breaking-news" in article.tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,11 +384,18 @@ def post_of(article: Article) -> tuple[object, ...]:
 
 
 async def plan_due(
-    repo: Repository, *, channels: Sequence[str], now: datetime, default_zone: tzinfo = UTC
+    repo: Repository,
+    *,
+    channels: Sequence[str],
+    now: datetime,
+    default_zone: tzinfo = UTC,
+    routes: Sequence[Route] = (),
 ) -> PlanReport:
     """Queue every due, unplanned article for the channels and its matching readers.
 
-    Readers' mutes and exclusions leave them out; digests and quiet hours hold their rows
+    A story goes to every channel and to every route whose topics it has, once per target
+    (a forum topic's target is "chat:thread", see `Target`). Readers' mutes and exclusions
+    leave them out; digests and quiet hours hold their rows
     (`default_zone`: the zone of readers who chose none).
     """
     due = await repo.articles.due_for_planning(now=now)
@@ -412,9 +420,10 @@ async def plan_due(
             zone = zone_of(settings.timezone, default_zone)
             return hold_until(settings, zone, now, breaking=breaking)
 
+        targets = targets_for(article.topics, channels=channels, routes=routes)
         total += await repo.outbox.plan(
             article,
-            channels=channels,
+            channels=[t.key for t in targets],
             keyword_matches=matched,
             now=now,
             reader_priority=BREAKING_PRIORITY if breaking else READER_PRIORITY,

@@ -34,6 +34,7 @@ def delivery_from_row(row: Any) -> Delivery:
         rank=row.rank,
         message_id=row.message_id,
         last_error=row.last_error,
+        delete_due=bool(row.delete_due),
     )
 
 

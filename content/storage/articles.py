@@ -12,11 +12,19 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from content import search as ranking
-from content.models import Article, Block, BlockKind, SearchHit, TopicCount
+from content.models import (
+    Article,
+    Block,
+    BlockKind,
+    PublishOptions,
+    ReviewState,
+    SearchHit,
+    TopicCount,
+)
 from content.storage import fulltext
 from content.storage._base import Store, insert
 from content.storage.tables import article_topics, articles
-from content.visibility import HIDDEN_UNTIL
+from content.visibility import HIDDEN_UNLESS, HIDDEN_UNTIL, HIDDEN_WHILE
 
 
 class UpsertOutcome(enum.Enum):
@@ -42,7 +50,13 @@ def article_row(article: Article) -> dict[str, Any]:
         "publish_at": article.publish_at,
         "source": article.source,
         "search_text": ranking.search_text(article),
+        "options": _options_json(article.options),
     }
+
+
+def _options_json(options: PublishOptions) -> str | None:
+    data = options.to_json()
+    return json.dumps(data, sort_keys=True) if data else None
 
 
 def article_from_row(row: Any) -> Article:
@@ -61,12 +75,31 @@ def article_from_row(row: Any) -> Article:
         image=row.image,
         publish_at=row.publish_at,
         source=row.source,
+        options=PublishOptions.from_json(json.loads(row.options) if row.options else None),
+        withdrawn_at=row.withdrawn_at,
+        review=ReviewState(row.review) if row.review else None,
     )
 
 
 def visible(now: datetime) -> Any:
     """Articles a reader may see: content/visibility.py's one rule, as SQL."""
-    return and_(*(or_(articles.c[n].is_(None), articles.c[n] <= now) for n in HIDDEN_UNTIL))
+    return and_(
+        *(or_(articles.c[n].is_(None), articles.c[n] <= now) for n in HIDDEN_UNTIL),
+        *(articles.c[n].is_(None) for n in HIDDEN_WHILE),
+        *(
+            or_(articles.c[n].is_(None), articles.c[n].in_([v.value for v in shown]))
+            for n, shown in HIDDEN_UNLESS.items()
+        ),
+    )
+
+
+def hidden(now: datetime) -> Any:
+    """The complement of `visible` (the few hidden stories; each column has its index)."""
+    return or_(
+        *(articles.c[n] > now for n in HIDDEN_UNTIL),
+        *(articles.c[n].is_not(None) for n in HIDDEN_WHILE),
+        *(articles.c[n].not_in([v.value for v in shown]) for n, shown in HIDDEN_UNLESS.items()),
+    )
 
 
 async def mark_planned(conn: AsyncConnection, *, article_id: str, now: datetime) -> None:
@@ -191,8 +224,7 @@ class ArticleStore(Store):
             count = int(await conn.scalar(total) or 0)
             if now is not None:
                 # All minus the hidden few: ix_articles_publish_at finds those without a scan.
-                hidden = total.where(or_(*(articles.c[n] > now for n in HIDDEN_UNTIL)))
-                count -= int(await conn.scalar(hidden) or 0)
+                count -= int(await conn.scalar(total.where(hidden(now))) or 0)
         return count
 
     async def latest(self, *, limit: int, now: datetime, offset: int = 0) -> list[Article]:

@@ -75,10 +75,16 @@ articles = Table(
     Column("archived", Boolean, nullable=False, default=False),  # imported, never posted
     # The date lists and search sort by: published, else first seen (its index serves /latest).
     Column("dated_at", UTCDateTime, nullable=False),
+    Column("options", Text),  # JSON PublishOptions the source asked for; NULL: none
+    Column("withdrawn_at", UTCDateTime),  # taken back: hidden from readers, posts deleted
+    Column("review", String(16)),  # ReviewState value under REVIEW=true; NULL: not reviewed
+    Column("reviewed_by", Text),  # the editor who published or held it (their name)
     Index("ix_articles_published", "published"),
     Index("ix_articles_planned_at", "planned_at"),
     Index("ix_articles_dated", "dated_at", "id"),
     Index("ix_articles_publish_at", "publish_at"),  # the hidden (embargoed) few, for counts
+    Index("ix_articles_withdrawn_at", "withdrawn_at"),  # ... the withdrawn few
+    Index("ix_articles_review", "review"),  # ... and those waiting for an editor
     # The full-text index (content/storage/fulltext.py, migration 0007) is per backend and
     # not described here: an FTS5 table on SQLite, a tsvector column and GIN on PostgreSQL.
 )
@@ -159,6 +165,10 @@ deliveries = Table(
     Column("edit_due", Boolean, nullable=False, default=False, server_default=false()),
     # A held story: NULL while it waits, then the id of the digest delivery it went out in.
     Column("bundle", Integer),
+    # The story was withdrawn after this post was sent: delete the message (paced, queued).
+    Column("delete_due", Boolean, nullable=False, default=False, server_default=false()),
+    # A pinned channel post: when to unpin it (NULL: not pinned, or unpinned).
+    Column("pinned_until", UTCDateTime),
     UniqueConstraint("article_id", "chat_id", name="uq_deliveries_article_chat"),
     Index("ix_deliveries_due", "state", "next_attempt_at"),
     Index("ix_deliveries_queue", "state", "priority", "rank", "id"),
@@ -166,6 +176,17 @@ deliveries = Table(
     # The release job pages through waiting held stories by reader (keyset on chat_id);
     # bundling sets `bundle`, which touches this index only.
     Index("ix_deliveries_held", "state", "bundle", "chat_id", "next_attempt_at"),
+    Index("ix_deliveries_pinned", "pinned_until"),
+)
+
+# What the editors' /stats chart draws beyond the outbox's own rows: per minute, 429s seen by
+# any worker and the pending queue's length (sampled). Old minutes are pruned after 2 days.
+activity = Table(
+    "activity",
+    metadata,
+    Column("minute", UTCDateTime, primary_key=True),
+    Column("throttled", Integer, nullable=False, default=0, server_default="0"),
+    Column("pending", Integer),
 )
 
 # Shared pacing: one row per scope holds the GCRA "theoretical arrival time" (epoch seconds),
