@@ -87,6 +87,39 @@ def test_every_object_the_sandbox_returns_fits_the_spec(sandbox: Sandbox) -> Non
     call("editMessageText", chat_id=1001, message_id=first["message_id"], text="edited")
     call("editMessageCaption", chat_id=channel, message_id=2, caption="new caption")
 
+    forum = sandbox.add_forum("Desk", "desk")
+    topic = call("createForumTopic", chat_id=forum, name="Transport")
+    call(
+        "sendMessage",
+        chat_id=forum,
+        message_thread_id=topic["message_thread_id"],
+        text="in a topic https://news.example/a",
+        protect_content=True,
+        disable_notification=True,
+        link_preview_options=json.dumps({"url": "https://news.example/a", "show_above_text": True}),
+    )
+    call("sendPhoto", chat_id=channel, photo="https://img.example/b.jpg", protect_content=True)
+    call("getChat", chat_id="@wire")
+    call("getChat", chat_id=forum)
+    call("getChatMember", chat_id=channel, user_id=sandbox.bot_id)
+    call("getChatMember", chat_id=forum, user_id=sandbox.bot_id)
+    call("getChatMember", chat_id=1001, user_id=1001)
+    call("pinChatMessage", chat_id=channel, message_id=1, disable_notification=True)
+    call("getChat", chat_id=channel)  # with its pinned_message
+    call("unpinChatMessage", chat_id=channel, message_id=1)
+    call("pinChatMessage", chat_id=channel, message_id=2)
+    call("unpinAllChatMessages", chat_id=channel)
+    call("deleteMessage", chat_id=channel, message_id=1)
+    call("deleteMessages", chat_id=channel, message_ids=json.dumps([2, 3]))
+    sandbox.set_rights(channel, "left")
+    call("getChatMember", chat_id=channel, user_id=sandbox.bot_id)
+    sandbox.set_rights(channel, "kicked")
+    call("getChatMember", chat_id=channel, user_id=sandbox.bot_id)
+    call("setWebhook", url="http://127.0.0.1:9/hook", secret_token="s3cret_-", max_connections=5)
+    call("getWebhookInfo")
+    call("deleteWebhook")
+    call("getWebhookInfo")
+
     sandbox.send_user_message(1001, "/start now")
     sandbox.press_button(1001, 1001, 1, "more", forge=True)
     sandbox.press_button(2, 1001, 1, "anything", forge=True)

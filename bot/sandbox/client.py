@@ -129,6 +129,67 @@ class SandboxClient:
         """A basic group with the bot as a member; returns its chat id."""
         return int((await self._post("groups", {"title": title}))["id"])
 
+    async def add_forum(self, title: str = "Forum", username: str | None = None) -> int:
+        """A forum supergroup (is_forum) with the bot as admin; returns its chat id."""
+        result = await self._post("forums", {"title": title, "username": username})
+        return int(result["id"])
+
+    async def add_topic(self, chat_id: int | str, name: str) -> int:
+        """A topic in a forum; returns its message_thread_id (General is 1 and takes none)."""
+        result = await self._post("topics", {"chat_id": chat_id, "name": name})
+        return int(result["message_thread_id"])
+
+    async def set_rights(
+        self,
+        chat_id: int | str,
+        status: str = "administrator",
+        *,
+        can_post_messages: bool | None = None,
+        can_edit_messages: bool | None = None,
+        can_delete_messages: bool | None = None,
+        can_pin_messages: bool | None = None,
+    ) -> JSON:
+        """The bot's status ("administrator", "member", "left", "kicked", "creator") and rights.
+
+        A right left as None is True for an administrator; non-admins have none.
+        """
+        body = {
+            "chat_id": chat_id,
+            "status": status,
+            "can_post_messages": can_post_messages,
+            "can_edit_messages": can_edit_messages,
+            "can_delete_messages": can_delete_messages,
+            "can_pin_messages": can_pin_messages,
+        }
+        result: JSON = await self._post("rights", body)
+        return result
+
+    async def rights(self, chat_id: int | str) -> JSON:
+        """The bot's status and its four rights in a chat."""
+        result: JSON = await self._get("rights", chat_id=chat_id)
+        return result
+
+    async def age_message(self, chat_id: int | str, message_id: int, seconds: int) -> JSON:
+        """Move a message's date back by `seconds`; returns the message as messages() shows it."""
+        body = {"chat_id": chat_id, "message_id": message_id, "seconds": seconds}
+        result: JSON = await self._post("messages/age", body)
+        return result
+
+    async def pins(self, chat_id: int | str) -> JSON:
+        """{chat_id, pinned_message_id, pinned, log}: log entries are every pin and unpin."""
+        result: JSON = await self._get("pins", chat_id=chat_id)
+        return result
+
+    async def pinned(self, chat_id: int | str) -> int | None:
+        """The chat's pinned message id (the latest pinned), or None."""
+        value = (await self.pins(chat_id))["pinned_message_id"]
+        return None if value is None else int(value)
+
+    async def webhook_info(self) -> JSON:
+        """getWebhookInfo's fields plus `delivered` and `attempts` counts."""
+        result: JSON = await self._get("webhook")
+        return result
+
     async def send(self, user_id: int, text: str) -> JSON:
         """The user writes to the bot; returns the message as /control/messages shows it."""
         result: JSON = await self._post("send", {"user_id": user_id, "text": text})

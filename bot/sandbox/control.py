@@ -115,6 +115,14 @@ class ControlApi:
         post("/delete", self._delete)
         post("/channels", self._add_channel)
         post("/groups", self._add_group)
+        # Forums, the bot's rights, pins, message ages and the webhook (issue 13).
+        post("/forums", self._add_forum)
+        post("/topics", self._add_topic)
+        get("/rights", self._rights)
+        post("/rights", self._set_rights)
+        get("/pins", self._pins)
+        post("/messages/age", self._age_message)
+        get("/webhook", self._webhook)
         get("/messages", self._messages)
         get("/wait", self._wait)
         get("/changes", self._changes)
@@ -305,6 +313,47 @@ class ControlApi:
     async def _add_group(self, request: web.Request) -> web.Response:
         body = await self._body(request)
         return web.json_response({"id": self.sandbox.add_group(str(body.get("title") or "Group"))})
+
+    async def _add_forum(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        username = body.get("username")
+        if username is not None and not isinstance(username, str):
+            raise Refused("username must be a string")
+        title = _text(body.get("title", "Forum"), "title")
+        return web.json_response({"id": self.sandbox.add_forum(title, username)})
+
+    async def _add_topic(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        name = _text(body.get("name"), "name")
+        thread = self.sandbox.add_topic(self._resolved(body.get("chat_id")), name)
+        return web.json_response({"message_thread_id": thread, "name": name})
+
+    async def _rights(self, request: web.Request) -> web.Response:
+        return web.json_response(self.sandbox.rights(self._resolved(request.query.get("chat_id"))))
+
+    async def _set_rights(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        chat_id = self._resolved(body.pop("chat_id", None))
+        status = _text(body.pop("status", "administrator"), "status")
+        for name, value in body.items():
+            if value is not None and not isinstance(value, bool):
+                raise Refused(f"{name} must be true, false or null")
+        return web.json_response(self.sandbox.set_rights(chat_id, status, **body))
+
+    async def _pins(self, request: web.Request) -> web.Response:
+        return web.json_response(self.sandbox.pins(self._resolved(request.query.get("chat_id"))))
+
+    async def _age_message(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        view = self.sandbox.age_message(
+            self._resolved(body.get("chat_id")),
+            _int(body.get("message_id"), "message_id"),
+            _int(body.get("seconds"), "seconds"),
+        )
+        return web.json_response(view)
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        return web.json_response(self.sandbox.webhook_info())
 
     # ------------------------------------------------------------------ reading
 

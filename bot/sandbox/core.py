@@ -27,8 +27,9 @@ from bot.sandbox.methods.callbacks import QUERY_TOO_OLD
 from bot.sandbox.methods.editing import NOT_MODIFIED
 from bot.sandbox.methods.inline import InlineQueries
 from bot.sandbox.methods.messages import SENDING, content_of
-from bot.sandbox.state import Message, State
+from bot.sandbox.state import RIGHTS, STATUSES, Message, Rights, State
 from bot.sandbox.updates import Changes, UpdateFeed
+from bot.sandbox.webhook import Webhook
 
 __all__ = [
     "JSON",
@@ -77,6 +78,7 @@ class Sandbox:
         self.changes = Changes()
         self.state = State(clock, self.changes.notify)
         self.feed = UpdateFeed(self.changes)
+        self.webhook = Webhook(self.feed, self.changes, self.state.now_date)
         self.flood = Flood(limits if limits is not None else Limits(), clock)
         self.actors = Actors(self)
         self.faults = Faults()
@@ -154,6 +156,55 @@ class Sandbox:
     def add_group(self, title: str) -> int:
         """Create a basic group with the bot as a member."""
         return self.state.add_group(title)
+
+    def add_forum(self, title: str = "Forum", username: str | None = None) -> int:
+        """Create a forum supergroup (`is_forum`, bot an administrator); returns its chat id."""
+        return self.state.add_forum(title, username)
+
+    def add_topic(self, chat_id: int | str, name: str) -> int:
+        """A new topic in a forum supergroup; returns its message_thread_id (General is 1)."""
+        return self.state.add_topic(self._known_chat(chat_id), name)
+
+    def set_rights(
+        self, chat_id: int | str, status: str = "administrator", **rights: bool | None
+    ) -> JSON:
+        """The bot's status and rights in a channel or group (unset rights: True for admins)."""
+        if status not in STATUSES:
+            raise Refused(f"status must be one of {', '.join(STATUSES)}")
+        unknown = set(rights) - set(RIGHTS)
+        if unknown:
+            raise Refused(f"unknown rights: {', '.join(sorted(unknown))}")
+        admin = status == "administrator"
+        flags = {
+            name: admin and (rights.get(name) is None or bool(rights.get(name))) for name in RIGHTS
+        }
+        chosen = Rights(status, **flags)
+        self.state.set_rights(self._known_chat(chat_id), chosen)
+        return chosen.as_json()
+
+    def rights(self, chat_id: int | str) -> JSON:
+        """The bot's status and rights in a chat."""
+        return self.state.chats[self._known_chat(chat_id)].rights.as_json()
+
+    def age_message(self, chat_id: int | str, message_id: int, seconds: int) -> JSON:
+        """Move a message's date back by `seconds` (e.g. past deleteMessage's 48 hours)."""
+        return self.state.view(self.state.age(self._known_chat(chat_id), message_id, seconds))
+
+    def pins(self, chat_id: int | str) -> JSON:
+        """The chat's pinned message id (None), every pinned id, and the pin/unpin log."""
+        chat = self.state.chats[self._known_chat(chat_id)]
+        return {
+            "chat_id": chat.id,
+            "pinned_message_id": chat.pinned[-1] if chat.pinned else None,
+            "pinned": list(chat.pinned),
+            "log": [dict(entry) for entry in chat.pin_log],
+        }
+
+    def _known_chat(self, chat_id: int | str) -> int:
+        resolved = self.state.resolve_chat(chat_id)
+        if resolved is None:
+            raise Refused("chat not found")
+        return resolved
 
     def migrate_group(self, chat_id: int) -> int:
         """A basic group becomes a supergroup; sends to the old id then fail with 400."""
@@ -297,7 +348,7 @@ class Sandbox:
 
     def chats(self) -> list[JSON]:
         """All chats the sandbox knows."""
-        return [c.as_api() for c in self.state.chats.values()]
+        return [c.view() for c in self.state.chats.values()]
 
     def users(self) -> list[JSON]:
         """All users, with whether they blocked the bot."""
@@ -330,6 +381,14 @@ class Sandbox:
             "deleted": [d for d in self.state.deleted if d["seq"] > since],
             "callback_answers": [a for a in self.callback_answers if a["seq"] > since],
             "chats": self.chats(),
+        }
+
+    def webhook_info(self) -> JSON:
+        """getWebhookInfo's answer, plus how many updates were delivered and attempts made."""
+        return {
+            **self.webhook.info(),
+            "delivered": self.webhook.delivered,
+            "attempts": self.webhook.attempts,
         }
 
     def pending_updates(self) -> list[JSON]:

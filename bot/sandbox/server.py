@@ -82,6 +82,8 @@ class SandboxServer:
         self._runner = runner
         address = runner.addresses[0]
         self._port = int(address[1])
+        # A webhook set by a synchronous caller (no loop then) starts delivering now.
+        self.sandbox.webhook.resume()
         _LOG.info("sandbox listening on http://%s:%s/", self.host, self._port)
 
     async def stop(self) -> None:
@@ -91,6 +93,7 @@ class SandboxServer:
             return
         self._closing.set()
         self.sandbox.wake_waiters()
+        await self.sandbox.webhook.stop()
         await runner.cleanup()
         _LOG.info("sandbox stopped")
 

@@ -15,6 +15,33 @@ MIGRATED = "Bad Request: group chat was upgraded to a supergroup chat"
 _FIRST_CHANNEL = 1_000_000_000_000 + 1_234_567_000
 _FIRST_GROUP = 4_000_000_000
 _FIRST_SUPERGROUP = 1_000_000_000_000 + 2_000_000_000
+GENERAL_TOPIC = 1  # a forum's "General" topic: its messages carry no message_thread_id
+STATUSES = ("creator", "administrator", "member", "left", "kicked")
+RIGHTS = ("can_post_messages", "can_edit_messages", "can_delete_messages", "can_pin_messages")
+
+
+@dataclass
+class Rights:
+    """The bot's membership in a chat and the four rights a publisher needs."""
+
+    status: str = "member"
+    can_post_messages: bool = False
+    can_edit_messages: bool = False
+    can_delete_messages: bool = False
+    can_pin_messages: bool = False
+
+    @property
+    def is_admin(self) -> bool:
+        return self.status in ("creator", "administrator")
+
+    def can(self, right: str) -> bool:
+        """The creator can do everything; an administrator what it was granted."""
+        return self.status == "creator" or (
+            self.status == "administrator" and bool(getattr(self, right))
+        )
+
+    def as_json(self) -> JSON:
+        return {"status": self.status, **{name: getattr(self, name) for name in RIGHTS}}
 
 
 @dataclass
@@ -27,6 +54,11 @@ class Chat:
     username: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+    is_forum: bool = False
+    topics: dict[int, str] = field(default_factory=dict)  # message_thread_id -> name
+    pinned: list[int] = field(default_factory=list)  # pinned message ids, newest last
+    pin_log: list[JSON] = field(default_factory=list)  # every pin and unpin, for tests
+    rights: Rights = field(default_factory=Rights)  # the bot's, in this chat
 
     def as_api(self) -> JSON:
         """The Bot API Chat object."""
@@ -35,6 +67,21 @@ class Chat:
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
+        if self.is_forum:
+            data["is_forum"] = True
+        return data
+
+    def view(self) -> JSON:
+        """The chat as the page and tests see it: topics, pin and the bot's rights added."""
+        data = self.as_api()
+        if self.type == "private":
+            return data
+        data["pinned_message_id"] = self.pinned[-1] if self.pinned else None
+        data["rights"] = self.rights.as_json()
+        if self.is_forum:
+            data["topics"] = [
+                {"message_thread_id": thread, "name": name} for thread, name in self.topics.items()
+            ]
         return data
 
 
@@ -58,6 +105,10 @@ class Message:
     edit_date: int | None = None
     reply_to: int | None = None
     via_bot: JSON | None = None  # the bot whose inline result this message is
+    message_thread_id: int | None = None  # a forum topic (None: General, or not a forum)
+    silent: bool = False  # sent with disable_notification (no field in the Bot API Message)
+    protected: bool = False  # protect_content
+    link_preview_options: JSON | None = None
     version: int = 0
     seq: int = 0
 
@@ -136,7 +187,10 @@ class State:
                 raise Refused(f"chat {chat_id} exists and is not a channel")
             if existing is None:
                 self.chats[chat_id] = Chat(
-                    id=chat_id, type="channel", title=title or f"Channel {chat_id}"
+                    id=chat_id,
+                    type="channel",
+                    title=title or f"Channel {chat_id}",
+                    rights=_admin(),
                 )
                 self.touch_chat(chat_id)
             return chat_id
@@ -149,7 +203,7 @@ class State:
         self._next_channel += 1
         chat_id = -self._next_channel
         self.chats[chat_id] = Chat(
-            id=chat_id, type="channel", title=title or username, username=username
+            id=chat_id, type="channel", title=title or username, username=username, rights=_admin()
         )
         self.usernames[username.lower()] = chat_id
         self.touch_chat(chat_id)
@@ -162,6 +216,49 @@ class State:
         self.chats[chat_id] = Chat(id=chat_id, type="group", title=title)
         self.touch_chat(chat_id)
         return chat_id
+
+    def add_forum(self, title: str, username: str | None = None) -> int:
+        """Create a forum supergroup (`is_forum`) where the bot is an administrator."""
+        name = (username or "").lstrip("@") or None
+        if name is not None and name.lower() in self.usernames:
+            raise Refused(f"@{name} is taken")
+        self._next_supergroup += 1
+        chat_id = -self._next_supergroup
+        self.chats[chat_id] = Chat(
+            id=chat_id,
+            type="supergroup",
+            title=title,
+            username=name,
+            is_forum=True,
+            rights=_admin(),
+        )
+        if name is not None:
+            self.usernames[name.lower()] = chat_id
+        # Topic ids are message ids (a topic is its "topic created" message); 1 is General.
+        self._next_message_id[chat_id] = GENERAL_TOPIC
+        self.touch_chat(chat_id)
+        return chat_id
+
+    def add_topic(self, chat_id: int, name: str) -> int:
+        """A new topic in a forum; returns its message_thread_id."""
+        chat = self.chats.get(chat_id)
+        if chat is None or not chat.is_forum:
+            raise Refused("topics exist only in a forum supergroup")
+        if not 1 <= len(name) <= 128:
+            raise Refused("a topic name is 1-128 characters")
+        thread = self._next_message_id.get(chat_id, 0) + 1
+        self._next_message_id[chat_id] = thread
+        chat.topics[thread] = name
+        self.touch_chat(chat_id)
+        return thread
+
+    def set_rights(self, chat_id: int, rights: Rights) -> None:
+        """The bot's status and rights in a chat change."""
+        chat = self.chats.get(chat_id)
+        if chat is None or chat.type == "private":
+            raise Refused("rights apply to channels and groups")
+        chat.rights = rights
+        self.touch_chat(chat_id)
 
     def migrate_group(self, chat_id: int) -> int:
         """A basic group becomes a supergroup; returns the new -100... id."""
@@ -266,11 +363,50 @@ class State:
         if msg is None:
             return False
         self.recent.pop((chat_id, message_id), None)
+        chat = self.chats.get(chat_id)
+        if chat is not None and message_id in chat.pinned:
+            chat.pinned.remove(message_id)
         version = self.touch_chat(chat_id)
         self.deleted.append(
             {"chat_id": chat_id, "message_id": message_id, "version": version, "seq": self.seq}
         )
         return True
+
+    def age(self, chat_id: int, message_id: int, seconds: int) -> Message:
+        """Move a message's date back by `seconds` (to test Telegram's 48-hour rules)."""
+        msg = self.find(chat_id, message_id)
+        if msg is None:
+            raise Refused("message not found")
+        if seconds < 0:
+            raise Refused("seconds must not be negative")
+        msg.date -= seconds
+        self.changed(msg)
+        return msg
+
+    def pin(self, chat: Chat, message_id: int, *, disable_notification: bool) -> None:
+        """Pin a message (it becomes the chat's pinned message); the pin is logged."""
+        if message_id in chat.pinned:
+            chat.pinned.remove(message_id)
+        chat.pinned.append(message_id)
+        chat.pin_log.append(
+            {
+                "action": "pin",
+                "message_id": message_id,
+                "disable_notification": disable_notification,
+                "date": self.now_date(),
+            }
+        )
+        self.touch_chat(chat.id)
+
+    def unpin(self, chat: Chat, message_ids: list[int]) -> None:
+        """Unpin these messages; logged."""
+        for message_id in message_ids:
+            if message_id in chat.pinned:
+                chat.pinned.remove(message_id)
+            chat.pin_log.append(
+                {"action": "unpin", "message_id": message_id, "date": self.now_date()}
+            )
+        self.touch_chat(chat.id)
 
     def new_file(self, source: str, data: bytes | None) -> str:
         """Store a file; returns its file_id."""
@@ -289,6 +425,9 @@ class State:
             data["sender_chat"] = chat.as_api()
         elif msg.sender is not None:
             data["from"] = msg.sender
+        if msg.message_thread_id is not None:
+            data["message_thread_id"] = msg.message_thread_id
+            data["is_topic_message"] = True
         if msg.reply_to is not None and with_reply:
             replied = self.find(msg.chat_id, msg.reply_to)
             if replied is not None:
@@ -324,6 +463,10 @@ class State:
                 data["caption"] = msg.caption
                 if msg.caption_entities:
                     data["caption_entities"] = msg.caption_entities
+        if msg.link_preview_options is not None and msg.text is not None:
+            data["link_preview_options"] = msg.link_preview_options
+        if msg.protected:
+            data["has_protected_content"] = True
         if msg.reply_markup is not None and "inline_keyboard" in msg.reply_markup:
             data["reply_markup"] = msg.reply_markup
         return data
@@ -348,6 +491,11 @@ class State:
             "edited": msg.edit_date is not None,
             "reply_to": msg.reply_to,
             "via_bot": msg.via_bot["username"] if msg.via_bot else None,
+            "message_thread_id": msg.message_thread_id,
+            "silent": msg.silent,
+            "protected": msg.protected,
+            "link_preview_options": msg.link_preview_options,
+            "pinned": msg.message_id in self.chats[msg.chat_id].pinned,
             "version": msg.version,
             "seq": msg.seq,
         }
@@ -380,3 +528,8 @@ class State:
             changed.append(self.view(msg))
         changed.reverse()
         return changed
+
+
+def _admin() -> Rights:
+    """An administrator with every right a publisher needs (channels start like this)."""
+    return Rights("administrator", True, True, True, True)

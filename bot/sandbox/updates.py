@@ -20,6 +20,10 @@ CONFLICT_POLL = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is "
     "running"
 )
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
+    "the webhook first"
+)
 # Update types Telegram delivers when allowed_updates was never set (all but a few opt-in ones).
 DEFAULT_UPDATE_TYPES = frozenset(
     {
@@ -94,6 +98,8 @@ class UpdateFeed:
         self._next_update_id = 1
         self._allowed: frozenset[str] = DEFAULT_UPDATE_TYPES
         self._generation = 0
+        # While a webhook is set, updates go there and getUpdates answers 409.
+        self.webhook_active = False
 
     def __len__(self) -> int:
         return len(self._updates)
@@ -112,8 +118,31 @@ class UpdateFeed:
         """Updates not yet confirmed by the bot."""
         return [{"update_id": uid, kind: payload} for uid, kind, payload in self._updates]
 
+    def set_webhook_active(self, active: bool) -> None:
+        """A webhook was set or deleted: parked getUpdates calls re-check (and answer 409)."""
+        self.webhook_active = active
+        self._changes.notify()
+
+    def allow(self, allowed: list[str]) -> None:
+        """Set the update-type filter (it sticks until set again; [] means the default)."""
+        self._allowed = frozenset(allowed) or DEFAULT_UPDATE_TYPES
+
+    def first_pending(self) -> JSON | None:
+        """The oldest update the filter lets through (for webhook delivery), or None."""
+        self._updates = [u for u in self._updates if u[1] in self._allowed]
+        if not self._updates:
+            return None
+        uid, kind, body = self._updates[0]
+        return {"update_id": uid, kind: body}
+
+    def confirm(self, update_id: int) -> None:
+        """The webhook accepted this update: forget it and every older one."""
+        self._updates = [u for u in self._updates if u[0] > update_id]
+
     def take(self, p: Params) -> list[JSON]:
         """Confirm updates before `offset`, apply `allowed_updates`, return up to `limit`."""
+        if self.webhook_active:
+            raise ApiError(409, WEBHOOK_ACTIVE)
         offset = p.integer("offset")
         if offset is not None and offset > 0:
             self._updates = [u for u in self._updates if u[0] >= offset]
@@ -121,8 +150,7 @@ class UpdateFeed:
             self._updates = self._updates[offset:]
         allowed = p.json("allowed_updates", error="can't parse allowed_updates JSON object")
         if isinstance(allowed, list):
-            # Like Telegram, the filter sticks until it is set again; [] means the default.
-            self._allowed = frozenset(allowed) or DEFAULT_UPDATE_TYPES
+            self.allow(allowed)
         self._updates = [u for u in self._updates if u[1] in self._allowed]
         limit = min(max(p.integer("limit") or 100, 1), 100)
         return [{"update_id": uid, kind: body} for uid, kind, body in self._updates[:limit]]
@@ -136,6 +164,8 @@ class UpdateFeed:
     async def long_poll(self, p: Params, *, abort: asyncio.Event | None = None) -> list[JSON]:
         """getUpdates with real long polling: waits up to `timeout` seconds for an update."""
         timeout = max(0.0, min(p.number("timeout") or 0.0, 50.0))
+        if self.webhook_active:
+            raise ApiError(409, WEBHOOK_ACTIVE)
         generation = self.start_poll()
 
         def ready() -> list[JSON] | None:

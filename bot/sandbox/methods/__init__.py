@@ -15,10 +15,10 @@ Method = Callable[["Sandbox", Params], Any]
 
 def table() -> dict[str, Method]:
     """Every method the sandbox answers, by its Bot API name."""
-    from bot.sandbox.methods import bot, callbacks, commands, editing, inline, messages
+    from bot.sandbox.methods import bot, callbacks, chats, commands, editing, inline, messages
 
     merged: dict[str, Method] = {}
-    for module in (bot, messages, editing, callbacks, commands, inline):
+    for module in (bot, messages, editing, chats, callbacks, commands, inline):
         overlap = merged.keys() & module.METHODS.keys()
         if overlap:
             raise RuntimeError(f"methods registered twice: {sorted(overlap)}")

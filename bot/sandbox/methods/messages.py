@@ -28,6 +28,14 @@ _BUTTON_ACTIONS = (
     "pay",
 )
 _HTML_CACHE_SIZE = 256
+_PREVIEW_FIELDS: dict[str, type] = {
+    "is_disabled": bool,
+    "url": str,
+    "prefer_small_media": bool,
+    "prefer_large_media": bool,
+    "show_above_text": bool,
+}
+_PREVIEW_ERROR = "can't parse link preview options JSON object"
 
 
 def formatted(
@@ -170,8 +178,53 @@ def photo_file(sb: Sandbox, p: Params, value: Any) -> str:
     raise bad_request("wrong file identifier/HTTP URL specified")
 
 
+def may_post(chat: Chat) -> None:
+    """Refuse a send where the bot is not a member, or (in a channel) may not post."""
+    rights = chat.rights
+    if chat.type == "private":
+        return
+    kind = "group" if chat.type == "group" else chat.type
+    if rights.status == "left":
+        raise ApiError(403, f"Forbidden: bot is not a member of the {kind} chat")
+    if rights.status == "kicked":
+        raise ApiError(403, f"Forbidden: bot was kicked from the {kind} chat")
+    if chat.type == "channel" and not rights.can("can_post_messages"):
+        raise bad_request("need administrator rights in the channel chat")
+
+
+def thread_of(p: Params, chat: Chat) -> int | None:
+    """The forum topic a send names; General (1) and unknown topics are not found."""
+    thread = p.integer("message_thread_id", error="message thread not found")
+    if thread is None:
+        return None
+    if not chat.is_forum or thread not in chat.topics:
+        raise bad_request("message thread not found")
+    return thread
+
+
+def link_preview(sb: Sandbox, p: Params, method: str) -> JSON | None:
+    """link_preview_options, checked field by field (an unknown field is counted, not kept)."""
+    options = p.json("link_preview_options", error=_PREVIEW_ERROR)
+    if options is None:
+        return None
+    if not isinstance(options, dict):
+        raise bad_request(_PREVIEW_ERROR)
+    kept: JSON = {}
+    for key, value in options.items():
+        expected = _PREVIEW_FIELDS.get(key)
+        if expected is None:
+            sb.unknown_parameters[f"{method}.link_preview_options.{key}"] += 1
+            continue
+        if not isinstance(value, expected):
+            raise bad_request(_PREVIEW_ERROR)
+        kept[key] = value
+    return kept
+
+
 def send(sb: Sandbox, p: Params, chat: Chat, **content: Any) -> JSON:
-    """The one "send a message" sequence: markup, reply, flood check, store, count."""
+    """The one "send a message" sequence: rights, markup, reply, flood check, store, count."""
+    may_post(chat)
+    thread = thread_of(p, chat)
     markup = reply_markup(p)
     replied = reply_to(sb, p, chat)
     sb.flood.admit(chat.id, private=chat.type == "private", paid=p.flag("allow_paid_broadcast"))
@@ -181,6 +234,9 @@ def send(sb: Sandbox, p: Params, chat: Chat, **content: Any) -> JSON:
         sender=sb.bot_user,
         reply_markup=markup,
         reply_to=replied,
+        message_thread_id=thread,
+        silent=p.flag("disable_notification"),
+        protected=p.flag("protect_content"),
         **content,
     )
     sb.delivered(msg)
@@ -191,7 +247,8 @@ def send(sb: Sandbox, p: Params, chat: Chat, **content: Any) -> JSON:
 def send_message(sb: Sandbox, p: Params) -> JSON:
     chat = sb.state.writable_chat(p.value("chat_id"))
     text, entities, html = message_text(sb, p)
-    return send(sb, p, chat, text=text, entities=entities, html=html)
+    preview = link_preview(sb, p, "sendMessage")
+    return send(sb, p, chat, text=text, entities=entities, html=html, link_preview_options=preview)
 
 
 def send_photo(sb: Sandbox, p: Params) -> JSON:

@@ -164,6 +164,8 @@
     el.dataset.chatId = message.chat_id;
     el.dataset.messageId = message.message_id;
     el.id = `msg-${message.chat_id}-${message.message_id}`;
+    // Forum posts: General (no message_thread_id) is topic 1, as Telegram numbers it.
+    el.dataset.threadId = String(message.message_thread_id || 1);
     const bubble = document.createElement("div");
     bubble.className = "bubble";
     if (message.via_bot) {
@@ -189,12 +191,34 @@
     if (message.text) bubble.append(richText(message.text, message.entities));
     const meta = document.createElement("div");
     meta.className = "meta";
-    meta.textContent = (message.edited ? "edited " : "") + timeOf(message.date);
+    const topic = topicName(message);
+    if (topic) meta.append(label("topic", "# " + topic, "Forum topic"));
+    if (message.silent) meta.append(label("silent", "🔕 silent", "Sent without notification"));
+    if (message.protected) {
+      meta.append(label("protected", "🔒 protected", "Forwarding and saving are off"));
+    }
+    meta.append((message.edited ? "edited " : "") + timeOf(message.date));
     bubble.append(meta);
     el.append(bubble);
     const kb = keyboard(message);
     if (kb) el.append(kb);
     return el;
+  }
+
+  function topicName(message) {
+    const chat = state.chats.get(message.chat_id);
+    if (!chat || !chat.is_forum || !message.message_thread_id) return null;
+    const topic = (chat.topics || []).find(
+      (t) => t.message_thread_id === message.message_thread_id);
+    return topic ? topic.name : String(message.message_thread_id);
+  }
+
+  function label(kind, text, title) {
+    const span = document.createElement("span");
+    span.className = `flag ${kind}`;
+    span.textContent = text;
+    span.title = title;
+    return span;
   }
 
   function nearBottom(log) {
@@ -228,6 +252,8 @@
       const log = $("channels");
       const stick = nearBottom(log);
       place(section.querySelector(".posts"), message);
+      applyTopic(section);
+      if (chat.pinned_message_id === message.message_id) showPinned(chat);
       if (stick) log.scrollTop = log.scrollHeight;
     }
   }
@@ -236,6 +262,8 @@
     state.messages.delete(`${chatId}:${messageId}`);
     document.getElementById(`msg-${chatId}-${messageId}`)?.remove();
     if (chatId === state.userId) updateReplyKeyboard();
+    const chat = state.chats.get(chatId);
+    if (chat && chat.pinned_message_id === messageId) showPinned(chat);
   }
 
   function updateReplyKeyboard() {
@@ -281,13 +309,83 @@
       handle.textContent = "@" + chat.username;
       head.append(" ", handle);
     }
+    // The pinned post shows on top of the chat, as in Telegram's pinned bar.
+    const pinned = document.createElement("div");
+    pinned.className = "pinned-bar";
+    pinned.hidden = true;
+    const topics = document.createElement("nav");
+    topics.className = "topic-tabs tabs";
+    topics.setAttribute("role", "tablist");
+    topics.hidden = true;
+    section.dataset.topic = "all";
     const posts = document.createElement("div");
     posts.className = "posts";
-    section.append(head, posts);
+    section.append(head, pinned, topics, posts);
     $("channels").append(section);
     addTab(chat);
     applyFilter();
     return section;
+  }
+
+  // Topics and the pinned post change after a chat first appears: redraw them from `chat`.
+  function decorate(chat) {
+    const section = channelSection(chat);
+    showTopics(section, chat);
+    showPinned(chat);
+  }
+
+  function showTopics(section, chat) {
+    const nav = section.querySelector(".topic-tabs");
+    if (!chat.is_forum) { nav.hidden = true; return; }
+    const wanted = [["all", "All topics"], ["1", "General"]].concat(
+      (chat.topics || []).map((t) => [String(t.message_thread_id), "# " + t.name]));
+    const have = [...nav.children].map((b) => b.dataset.topic + "|" + b.textContent).join(",");
+    if (have !== wanted.map(([id, name]) => id + "|" + name).join(",")) {
+      nav.replaceChildren(...wanted.map(([id, name]) => {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.setAttribute("role", "tab");
+        b.dataset.topic = id;
+        b.textContent = name;
+        b.addEventListener("click", () => { section.dataset.topic = id; applyTopic(section); });
+        return b;
+      }));
+    }
+    nav.hidden = false;
+    applyTopic(section);
+  }
+
+  function applyTopic(section) {
+    const topic = section.dataset.topic || "all";
+    for (const tab of section.querySelectorAll(".topic-tabs button")) {
+      tab.classList.toggle("active", tab.dataset.topic === topic);
+    }
+    for (const msg of section.querySelectorAll(".posts .msg")) {
+      msg.hidden = topic !== "all" && msg.dataset.threadId !== topic;
+    }
+  }
+
+  function showPinned(chat) {
+    const section = document.getElementById(`channel-${chat.id}`);
+    if (!section) return;
+    const bar = section.querySelector(".pinned-bar");
+    const id = chat.pinned_message_id;
+    for (const msg of section.querySelectorAll(".posts .msg")) {
+      msg.classList.toggle("pinned", Number(msg.dataset.messageId) === id);
+    }
+    if (!id) { bar.hidden = true; bar.replaceChildren(); return; }
+    const message = state.messages.get(`${chat.id}:${id}`);
+    const title = document.createElement("div");
+    title.className = "pinned-title";
+    title.textContent = "📌 Pinned message";
+    const text = document.createElement("div");
+    text.className = "pinned-text";
+    text.textContent = message ? (message.text || "photo") : `#${id}`;
+    bar.replaceChildren(title, text);
+    bar.dataset.messageId = String(id);
+    bar.onclick = () => document.getElementById(`msg-${chat.id}-${id}`)?.scrollIntoView(
+      { block: "center" });
+    bar.hidden = false;
   }
 
   function addTab(chat) {
@@ -325,10 +423,9 @@
     for (const chat of chats) {
       const known = state.chats.has(chat.id);
       state.chats.set(chat.id, chat);
-      if (!known && chat.type !== "private") {
-        channelSection(chat);
-        loadChat(chat.id).catch(() => {});
-      }
+      if (chat.type === "private") continue;
+      decorate(chat);
+      if (!known) loadChat(chat.id).catch(() => {});
     }
   }
 
