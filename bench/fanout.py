@@ -1,6 +1,6 @@
 """Fan-out benchmark: the product's outbox worker vs PTB's AIORateLimiter against the sandbox.
 
-Usage: python bench/fanout.py [--scenarios a,b,c,d,e,f,g,h] [--quick]
+Usage: python bench/fanout.py [--scenarios a,b,c,d,e,f,g,h] [--quick] [--plot PATH]
 
 Every scenario runs the sandbox (`python -m bot.sandbox`) and the worker
 (`python -m bot run --role worker`) as separate processes, on loopback only, and prints one
@@ -24,7 +24,8 @@ have accepted) and from the outbox, read through the repository (`repo.outbox.co
      worker): 429s, the readers' reply p50/p95 against the same readers with no broadcast
      (earlier in the same run), the broadcast's rate
 
---quick divides every audience by 10 (a smoke run).
+--quick divides every audience by 10 (a smoke run). (a) and (f) also draw their send rate per
+second against the limit, ours and the baseline, into `--plot` (default bench/fanout-rate.png).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,8 +55,10 @@ import aiohttp
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import plotting  # noqa: E402
 from bot.sandbox.client import ControlError, SandboxClient  # noqa: E402
 from tests.support.measure import log, peak_rss_mb, self_peak_rss_mb  # noqa: E402
+from tests.support.measure import progress as show_progress  # noqa: E402
 
 TOKEN = "123456:bench-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 FIRST_ID = 100_000
@@ -163,14 +166,18 @@ class Processes:
         self.children: list[asyncio.subprocess.Process] = []
 
     async def start(
-        self, *args: str, env: dict[str, str] | None = None, log_path: Path | None = None
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        log_path: Path | None = None,
+        show_stderr: bool = False,
     ) -> asyncio.subprocess.Process:
         output = _open_log(log_path) if log_path else subprocess.DEVNULL
         try:
             process = await asyncio.create_subprocess_exec(
                 *args,
                 stdout=subprocess.PIPE if log_path is None else output,
-                stderr=output,
+                stderr=None if show_stderr else output,  # None: ours (a helper's progress)
                 env=env,
                 cwd=REPO,
                 start_new_session=True,
@@ -267,6 +274,33 @@ async def wait_until(
         await asyncio.sleep(every)
 
 
+@contextlib.asynccontextmanager
+async def sampled(sandbox: SandboxProcess) -> AsyncIterator[list[tuple[float, int, int]]]:
+    """(seconds, accepted, 429s) from the sandbox's counters every 0.1 s, for the plot."""
+    samples: list[tuple[float, int, int]] = []
+    started = time.monotonic()
+
+    async def one() -> None:
+        counters = await sandbox.control.counters()
+        at = time.monotonic() - started
+        samples.append((at, int(counters.get("accepted", 0)), int(counters.get("429", 0))))
+
+    async def poll() -> None:
+        while True:
+            await one()
+            await asyncio.sleep(0.1)
+
+    task = asyncio.create_task(poll())
+    try:
+        yield samples
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        with contextlib.suppress(aiohttp.ClientError, ControlError):
+            await one()
+
+
 # ---------------------------------------------------------------- database
 
 
@@ -283,11 +317,17 @@ async def seed_database(url: str, audience: int, *, articles: str = "bench") -> 
     try:
         await repo.migrate()
         now = datetime.now(UTC)
-        rows = (
-            Subscription(chat_id_of(i), SubscriptionKind.TOPIC, TOPIC)
-            for i in range(FIRST_ID, FIRST_ID + audience)
-        )
-        await repo.readers.import_subscribers(rows, now=now, chunk=SEED_CHUNK)
+        shown = show_progress(f"seeding {audience:,} subscribers", audience)
+
+        def rows() -> Iterator[Subscription]:
+            for n, i in enumerate(range(FIRST_ID, FIRST_ID + audience), start=1):
+                yield Subscription(chat_id_of(i), SubscriptionKind.TOPIC, TOPIC)
+                if n % 1000 == 0:
+                    shown.advance(1000)
+
+        await repo.readers.import_subscribers(rows(), now=now, chunk=SEED_CHUNK)
+        shown.advance(audience % 1000)
+        shown.close()
         chosen = [bench_article()] if articles == "bench" else archive_articles()
         for article in chosen:
             await repo.articles.upsert(article, now=now)
@@ -326,7 +366,7 @@ async def outbox_states(url: str) -> dict[str, int]:
 
 async def run_helper(procs: Processes, *args: str, within: float) -> dict[str, Any]:
     """Run this file in a child process for one job (so its memory is its own)."""
-    process = await procs.start(sys.executable, THIS_FILE, "--_helper", *args)
+    process = await procs.start(sys.executable, THIS_FILE, "--_helper", *args, show_stderr=True)
     assert process.stdout is not None
     try:
         out = await asyncio.wait_for(process.stdout.read(), within)
@@ -465,6 +505,10 @@ async def run_ours(
 
     worker_peak = 0.0
     restarts = 0
+    shown = show_progress(f"sending to {target:,} chats", target)
+    shown_at = 0
+    timeline = sampled(sandbox)
+    samples = await timeline.__aenter__()
     try:
         for fraction in kills:
             mark = int(target * fraction)
@@ -483,14 +527,17 @@ async def run_ours(
             restarts += 1
 
         async def done() -> bool:
-            nonlocal worker_peak
+            nonlocal worker_peak, shown_at
             for process in running:
                 worker_peak = max(worker_peak, peak_rss_mb(process.pid) or 0.0)
                 if process.returncode is not None:
                     raise RuntimeError(
                         f"worker exited with {process.returncode}:\n{log_tail(logs[0])}"
                     )
-            return await progress() >= target
+            delivered = await progress()
+            shown.advance(max(0, min(delivered, target) - shown_at))
+            shown_at = max(shown_at, min(delivered, target))
+            return delivered >= target
 
         try:
             await wait_until(done, deadline=deadline, every=0.1, what="the fan-out to finish")
@@ -509,6 +556,8 @@ async def run_ours(
             with contextlib.suppress(TimeoutError):
                 await wait_until(recorded, deadline=30, every=0.5, what="the outbox to settle")
     finally:
+        shown.close()
+        await timeline.__aexit__(None, None, None)
         for process in running:
             await procs.stop(process)
     outcome = await collect(
@@ -525,6 +574,7 @@ async def run_ours(
         seed_seconds=seeded["seconds"],
         worker_rss_mb=worker_peak,
         restarts=restarts,
+        timeline=samples,
     )
     return outcome
 
@@ -591,8 +641,10 @@ async def run_baseline(
     since = time.monotonic()
     # Several bots model several processes, each with its own AIORateLimiter.
     parts = [ids[n::bots] for n in range(bots)]
-    results = await asyncio.gather(*(baseline_send(sandbox.api, p, paid=paid) for p in parts))
+    async with sampled(sandbox) as samples:
+        results = await asyncio.gather(*(baseline_send(sandbox.api, p, paid=paid) for p in parts))
     outcome = await collect(sandbox, audience, since=since, limit=limit, planned=audience)
+    outcome.extra["timeline"] = samples
     errors: Counter[str] = Counter()
     for result in results:
         errors.update(result["errors"])
@@ -639,6 +691,8 @@ class Context:
     h_roles: tuple[str, ...] = ("all", "split")
     h_interval: float = H_INTERVAL
     h_alone: float = H_ALONE_SECONDS
+    plot: Path | None = None  # where (a) and (f) draw their send rates
+    timelines: dict[str, plotting.Timeline] = field(default_factory=dict)
 
     def size(self, key: str) -> int:
         return max(SIZES[key] // (10 if self.quick else 1), 10)
@@ -653,6 +707,7 @@ async def scenario_a(ctx: Context) -> None:
     n = ctx.size("a")
     async with sandbox_running(ctx.procs, ctx.http, n) as sandbox:
         ours = await run_ours(ctx.procs, sandbox, ctx.workdir("a"), audience=n, rate=30, paid=False)
+    ctx.timelines["(a) ours"] = ours.extra["timeline"]
     ok = (ours.ratio or 0) >= 0.97 and ours.refused["429"] == 0 and ours.lost == 0
     line(
         "a",
@@ -662,6 +717,7 @@ async def scenario_a(ctx: Context) -> None:
     )
     async with sandbox_running(ctx.procs, ctx.http, n) as sandbox:
         base = await run_baseline(sandbox, n, paid=False, limit=30)
+    ctx.timelines["(a) AIORateLimiter"] = base.extra["timeline"]
     line(
         "a",
         "baseline",
@@ -838,6 +894,7 @@ async def scenario_f(ctx: Context) -> None:
             peak = (await sandbox.control.stats())["peak_1s"]
     finally:
         cluster.__exit__(None, None, None)
+    ctx.timelines["(f) ours, 2 workers"] = ours.extra["timeline"]
     ok = (
         (ours.rate or 99) <= 30.0
         and (ours.ratio or 0) >= 0.95
@@ -855,6 +912,7 @@ async def scenario_f(ctx: Context) -> None:
     async with sandbox_running(ctx.procs, ctx.http, n) as sandbox:
         base = await run_baseline(sandbox, n, paid=False, limit=30, bots=2)
         peak = (await sandbox.control.stats())["peak_1s"]
+    ctx.timelines["(f) 2 × AIORateLimiter"] = base.extra["timeline"]
     line(
         "f",
         "baseline",
@@ -1300,6 +1358,10 @@ async def main_async(scenarios: list[str], quick: bool, **options: Any) -> int:
                     line(key, "error", f"{type(exc).__name__}: {exc}")
                 finally:
                     await procs.stop_all()
+            if ctx.plot is not None and ctx.timelines:
+                title = f"Fan-out at 30/s ({'quick' if quick else 'full'} sizes)"
+                plotting.send_rate(ctx.plot, ctx.timelines, limit=30.0, title=title)
+                log(f"plot: {ctx.plot}")
     finally:
         await procs.stop_all()
         if os.environ.get("BENCH_KEEP"):
@@ -1378,6 +1440,11 @@ def main() -> int:
         default=None,
         help=f"(h): seconds of readers alone (default {H_ALONE_SECONDS:.0f}, --quick 15)",
     )
+    parser.add_argument(
+        "--plot",
+        default=str(Path(__file__).with_name("fanout-rate.png")),
+        help="(a), (f): where to draw the send rate per second (PNG); '' for none",
+    )
     args = parser.parse_args()
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in SCENARIOS]
@@ -1397,6 +1464,7 @@ def main() -> int:
         "h_roles": h_roles,
         "h_interval": args.h_interval,
         "h_alone": args.h_alone or (15.0 if args.quick else H_ALONE_SECONDS),
+        "plot": Path(args.plot) if args.plot else None,
     }
     return asyncio.run(main_async(chosen, args.quick, **options))
 

@@ -1,7 +1,8 @@
 """Search at archive scale: /search, /latest and inline queries on 100,000 stories.
 
 Usage: python bench/search.py [--stories 100000] [--backends sqlite,postgresql] [--runs 60]
-                              [--import-stories 3000]
+                              [--import-stories 3000] [--sizes 1000,10000,100000]
+                              [--plot bench/search-latency.png]
 
 Stories are generated (fixed seed): a Zipf vocabulary of made-up words, eight-word titles,
 three paragraphs of 40 words; "singapore" once in every story's text (never in a title),
@@ -11,6 +12,8 @@ migration's own code (SQLite) or the generated column (PostgreSQL). Then `--impo
 more go through the real path (`repo.articles.upsert(..., archive=True)`, one call per story,
 one transaction each) for the import rate. Each query runs `--runs` times after a warm-up,
 through the repository as the bot calls it; times are wall clock, median and p95.
+With `--sizes`, each size is a fresh archive; the plot shows each query's median and p95
+against the archive's size (`--plot`, default bench/search-latency.png; `--plot ''`: none).
 """
 
 from __future__ import annotations
@@ -30,10 +33,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import plotting
 from content.models import Article, Block, BlockKind
 from content.storage import Repository, fulltext
 from content.storage.articles import article_row
 from content.storage.tables import articles
+from tests.support.measure import progress
 from tests.support.pgcluster import throwaway_cluster
 
 NOW = datetime(2026, 7, 3, 9, 30, tzinfo=UTC)
@@ -96,7 +101,9 @@ async def seed(repo: Repository, stories: Stories, count: int) -> float:
             await conn.execute(articles.insert(), batch)
         batch.clear()
 
+    shown = progress(f"seeding {count:,} stories", count)
     for story in stories.shuffled(range(count)):
+        shown.advance()
         batch.append(
             {
                 "id": story.id,
@@ -112,6 +119,7 @@ async def seed(repo: Repository, stories: Stories, count: int) -> float:
             await flush()
     if batch:
         await flush()
+    shown.close()
     async with repo.engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             await conn.run_sync(fulltext.populate_sqlite)
@@ -156,9 +164,14 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-async def run_backend(name: str, url: str, args: argparse.Namespace) -> list[str]:
+# A query's label -> (median, p95) in milliseconds.
+Figures = dict[str, tuple[float, float]]
+
+
+async def run_backend(name: str, url: str, args: argparse.Namespace) -> tuple[list[str], Figures]:
     repo = Repository.open(url)
     lines: list[str] = []
+    figures: Figures = {}
     try:
         await repo.migrate()
         stories = Stories(args.stories + args.import_stories)
@@ -190,6 +203,7 @@ async def run_backend(name: str, url: str, args: argparse.Namespace) -> list[str
         ]
         for label, call, kind in cases:
             median, p95, cpu = await timed(call, args.runs)
+            figures[label] = (median, p95)
             goal = GOALS.get(f"{kind}_p95_ms")
             mark = (
                 f" [p95 ≤ {goal:g} ms: {verdict(p95 <= goal)}]"
@@ -225,23 +239,45 @@ async def run_backend(name: str, url: str, args: argparse.Namespace) -> list[str
         await repo.close()
     for line in lines:
         print(line, flush=True)
-    return lines
+    return lines, figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=100_000)
+    parser.add_argument(
+        "--sizes", default="", help="archive sizes to run in turn, e.g. 1000,10000 (--stories)"
+    )
     parser.add_argument("--import-stories", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--plot",
+        default=str(Path(__file__).with_name("search-latency.png")),
+        help="where to write the latency plot (PNG); '' for none",
+    )
     args = parser.parse_args()
     backends = args.backends.split(",")
-    if "sqlite" in backends:
-        with tempfile.TemporaryDirectory() as folder:
-            asyncio.run(run_backend("sqlite", f"sqlite+aiosqlite:///{folder}/bench.db", args))
-    if "postgresql" in backends:
-        with throwaway_cluster() as url:
-            asyncio.run(run_backend("postgresql", url, args))
+    sizes = [int(n) for n in args.sizes.split(",") if n.strip()] or [args.stories]
+    # Backend, query label -> (median, p95) at each size, in order.
+    series: dict[str, list[tuple[float, float]]] = {}
+    for size in sizes:
+        args.stories = size
+        results: list[tuple[str, Figures]] = []
+        if "sqlite" in backends:
+            with tempfile.TemporaryDirectory() as folder:
+                url = f"sqlite+aiosqlite:///{folder}/bench.db"
+                results.append(("sqlite", asyncio.run(run_backend("sqlite", url, args))[1]))
+        if "postgresql" in backends:
+            with throwaway_cluster() as url:
+                results.append(("postgresql", asyncio.run(run_backend("postgresql", url, args))[1]))
+        for name, figures in results:
+            for label, figure in figures.items():
+                key = label if len(backends) == 1 else f"{name}: {label}"
+                series.setdefault(key, []).append(figure)
+    if args.plot:
+        plotting.latency(Path(args.plot), sizes, series)
+        print(f"plot: {args.plot}", flush=True)
 
 
 if __name__ == "__main__":

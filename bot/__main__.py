@@ -1,4 +1,4 @@
-"""Command line: `newswire run`, `newswire preview`, `newswire summarize`."""
+"""Command line: `newswire run`, `newswire doctor`, `newswire preview`, `newswire summarize`."""
 
 from __future__ import annotations
 
@@ -41,7 +41,11 @@ def _secrets(settings: Settings) -> list[str]:
         secrets += [token, token.split(":", 1)[-1]]
     if settings.summarizer_api_key is not None:
         secrets.append(settings.summarizer_api_key.get_secret_value())
-    for pushed in (settings.push_secret, settings.ghost_webhook_secret):
+    for pushed in (
+        settings.push_secret,
+        settings.ghost_webhook_secret,
+        settings.telegram_webhook_secret,
+    ):
         if pushed is not None:
             secrets.append(pushed.get_secret_value())
     password = urlsplit(settings.database_url).password
@@ -61,7 +65,7 @@ def _settings_or_exit() -> Settings:
 
 def sandbox_for(settings: Settings) -> tuple[Sandbox, tuple[str, ...]]:
     """The sandbox `run` starts without a token, with every configured channel (or the demo)."""
-    from bot.app import SANDBOX_DEMO_CHANNEL, SANDBOX_TOKEN
+    from bot.app import SANDBOX_DEMO_CHANNEL, SANDBOX_TOKEN, sandbox_route_targets
     from bot.sandbox import Sandbox
 
     sandbox = Sandbox(bot_token=SANDBOX_TOKEN)
@@ -71,6 +75,7 @@ def sandbox_for(settings: Settings) -> tuple[Sandbox, tuple[str, ...]]:
             sandbox.add_user(int(channel))  # a positive id is a person's private chat
         else:
             sandbox.add_channel(channel)  # "@name", or a numeric id such as -1001234567890
+    sandbox_route_targets(sandbox, settings.routes)  # CHANNEL_ROUTES: channels, forum topics
     return sandbox, channels
 
 
@@ -182,6 +187,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings.log_level,
         secrets=[*_secrets(settings), SANDBOX_TOKEN],
         log_content=settings.log_content,
+        log_format=settings.log_format,
     )
     try:
         with contextlib.suppress(KeyboardInterrupt):
@@ -192,6 +198,25 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise  # the excepthook logs it, redacted
         fail(line)
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Print one line per check; exit 1 when any fails (settings errors exit 2)."""
+    from bot import doctor
+    from bot.logs import RedactSecrets, setup_logging
+
+    settings = _settings_or_exit()
+    # Libraries' own warnings would be noise beside the lines: errors only, redacted.
+    setup_logging("ERROR", secrets=_secrets(settings))
+    redact = RedactSecrets(_secrets(settings)).redact
+
+    def emit(check: doctor.Check) -> None:
+        print(redact(check.line()), flush=True)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        checks = asyncio.run(doctor.diagnose(settings, emit))
+        return 1 if any(check.failed for check in checks) else 0
+    return 130
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
@@ -250,6 +275,13 @@ def build_parser() -> argparse.ArgumentParser:
         " outbox (any number); all: both (default)",
     )
     run.set_defaults(func=cmd_run)
+    doctor = sub.add_parser(
+        "doctor",
+        help="check the token, channels, database, content folder, sources and web port",
+        description="One line per check (ok, FAIL or skip); exit 1 when any fails. Reads only:"
+        " safe to run beside a running bot.",
+    )
+    doctor.set_defaults(func=cmd_doctor)
     preview = sub.add_parser("preview", help="show the channel post for an article file")
     preview.add_argument("path")
     preview.add_argument("--json", action="store_true", help="print the parsed article as JSON")

@@ -6,14 +6,17 @@ import asyncio
 import contextlib
 import enum
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 from telegram import BotCommand, Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
-from bot import commands, rendering
+from bot import commands, metrics, rendering
 from bot.bot_lock import BotLock
 from bot.config import Settings
 from bot.context import BotData, NewswireApp, NewswireContext, Services, utc_now
@@ -21,23 +24,35 @@ from bot.delivery.pacing import PacerConfig, SendWindow
 from bot.delivery.replies import SharedBudgetLimiter
 from bot.delivery.supervise import supervise
 from bot.delivery.transport import AiohttpRequest, DeliveryBot
-from bot.delivery.worker import DeliveryWorker, WorkerConfig
+from bot.delivery.worker import DeliveryWorker, Publishing, WorkerConfig
+from bot.doctor import warn_at_start_up
 from bot.handlers import all_handlers
-from bot.jobs import poll_job, release_job, scan_job
+from bot.jobs import activity_job, poll_job, release_job, scan_job, unpin_job
+from bot.logs import add_secrets
 from bot.notify import AdminNotifier
-from bot.web import WebServer, web_server
+from bot.rendering import i18n
+from bot.rendering.review import preview as review_preview
+from bot.web import HealthConfig, WebhookConfig, WebServer, monitoring_server, web_server
+from bot.web.webhook import ALLOWED_UPDATES
 from content.fetching import Fetcher, default_user_agent
 from content.ingest import FullText
-from content.models import Article, DeliveryKind
+from content.models import Article, DeliveryKind, Target
+from content.preferences import DEFAULT_LANGUAGE
+from content.routing import Route
 from content.sources.polling import PollConfig, register_sources
 from content.storage import Repository
 from content.summarizing import ExtractiveSummarizer, OpenAISummarizer, Summarizer
+
+if TYPE_CHECKING:
+    from bot.sandbox import Sandbox
 
 log = logging.getLogger(__name__)
 
 SANDBOX_TOKEN = "123456:sandbox-token-not-a-secret-000000000"
 SANDBOX_DEMO_CHANNEL = "@newswire_demo"
 RELEASE_INTERVAL = 20.0  # seconds between looks for digests and quiet hours that ended
+ACTIVITY_INTERVAL = 60.0  # seconds between samples of the queue (one per chart minute)
+UNPIN_INTERVAL = 60.0  # seconds between looks for pinned breaking posts whose hours are over
 
 
 def build_summarizer(settings: Settings) -> Summarizer:
@@ -53,6 +68,35 @@ def build_summarizer(settings: Settings) -> Summarizer:
             fallback=extractive,
         )
     return extractive
+
+
+def sandbox_route_targets(sandbox: Sandbox, routes: Sequence[Route]) -> None:
+    """CHANNEL_ROUTES in the sandbox: a chat becomes a channel, "chat:thread" a forum topic."""
+    for route in routes:
+        target = route.target
+        if target.thread is None:
+            sandbox.add_channel(target.chat)
+        else:
+            _sandbox_topic(sandbox, target)
+
+
+def _sandbox_topic(sandbox: Sandbox, target: Target) -> None:
+    """A forum holding the target's topic (topic ids are message ids: made up to it)."""
+    assert target.thread is not None
+    chat_id = sandbox.resolve_chat(target.chat)
+    if chat_id is None:
+        if target.chat.startswith("@"):
+            chat_id = sandbox.add_forum(f"Forum {target.chat}", username=target.chat)
+        else:
+            chat_id = sandbox.add_forum(f"Forum {target.chat}", chat_id=int(target.chat))
+    view = next(c for c in sandbox.chats() if c["id"] == chat_id)
+    known = {t["message_thread_id"] for t in view.get("topics", ())}
+    thread = max(known, default=1)
+    while target.thread not in known and thread < target.thread:
+        thread = sandbox.add_topic(chat_id, f"Topic {thread + 1}")
+        known.add(thread)
+    if target.thread not in known:
+        log.warning("sandbox: no topic %d in %s; posts there fail", target.thread, target.chat)
 
 
 def _secret(value: SecretStr | None) -> str | None:
@@ -121,6 +165,8 @@ class Newswire:
             feed_interval=settings.feed_interval,
             configured_sources=tuple(settings.sources),
             routes=settings.routes,
+            review=settings.review,
+            withdraw_on_file_removed=settings.withdraw_on_file_removed,
         )
         # One HTTP client for feeds, article pages and readers' links (closed at stop).
         self.services.fetcher = Fetcher(
@@ -156,6 +202,12 @@ class Newswire:
 
     def _render(self, article: Article, kind: DeliveryKind, zone: tzinfo) -> rendering.Rendered:
         username = self.application.bot.username
+        if kind is DeliveryKind.REVIEW:
+            # The exact channel post (in the channel's language), then the editor's status line
+            # and buttons in the editor's language (the worker renders in it).
+            with i18n.using(i18n.translations_for(DEFAULT_LANGUAGE)):
+                post = self._render(article, DeliveryKind.CHANNEL, zone)
+            return review_preview(article, post)
         if kind is DeliveryKind.CHANNEL:
             return rendering.channel_post(article, bot_username=username)
         return rendering.reader_alert(article, zone=zone, reason=None)
@@ -168,7 +220,12 @@ class Newswire:
         await app.initialize()
         notifier = AdminNotifier(app.bot, self.settings.admin_ids)
         self.services.notifier = notifier
+        if not self.role.polls:
+            # Health and metrics only: every process answers /healthz (compose checks workers).
+            await self._start_monitoring()  # raises WebServerError
         if self.role.polls:
+            # A missing channel or a missing right is told now, not by posts going nowhere.
+            await warn_at_start_up(app.bot, self.settings, self.services.channels, notifier.send)
             # After the token is checked, before polling: a taken port stops start-up early.
             await self._start_web()  # raises WebServerError
             # One menu per language (Telegram shows the one matching the reader's app language).
@@ -178,7 +235,11 @@ class Newswire:
                 )
             await app.start()
             assert app.updater is not None and app.job_queue is not None
-            await app.updater.start_polling(poll_interval=0.0, timeout=10)
+            if self.settings.telegram_webhook_url:
+                await self._set_webhook(self.settings.telegram_webhook_url)
+            else:
+                # PTB calls deleteWebhook first: switching back from webhook mode just works.
+                await app.updater.start_polling(poll_interval=0.0, timeout=10)
             app.job_queue.run_repeating(
                 scan_job,
                 interval=self.settings.scan_interval,
@@ -193,6 +254,22 @@ class Newswire:
                 interval=RELEASE_INTERVAL,
                 first=1.0,
                 name="release",
+                job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1},
+            )
+            # Pinned breaking posts come down after PIN_HOURS (due times are on the rows).
+            app.job_queue.run_repeating(
+                unpin_job,
+                interval=UNPIN_INTERVAL,
+                first=2.0,
+                name="unpin",
+                job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
+            )
+            # The queue's length once a minute, for the /stats chart.
+            app.job_queue.run_repeating(
+                activity_job,
+                interval=ACTIVITY_INTERVAL,
+                first=5.0,
+                name="activity",
                 job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1},
             )
             await self._start_polling_sources()
@@ -217,6 +294,12 @@ class Newswire:
                 notify=notifier.send,
                 window=self.send_window,
                 zone=self.services.zone,
+                publishing=Publishing(
+                    channel_options=self.settings.channel_option_table,
+                    quiet=self.settings.channel_quiet,
+                    pin_breaking=self.settings.pin_breaking,
+                    pin_hours=self.settings.pin_hours,
+                ),
                 config=WorkerConfig(
                     concurrency=self.settings.worker_concurrency,
                     allow_paid_broadcast=self.settings.allow_paid_broadcast,
@@ -244,7 +327,9 @@ class Newswire:
             first=0.2,
             name="poll",
             data=PollConfig(
-                interval=settings.feed_interval, full_text=FullText(settings.full_text)
+                interval=settings.feed_interval,
+                full_text=FullText(settings.full_text),
+                observe=metrics.feed_polled,
             ),
             job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1},
         )
@@ -258,6 +343,41 @@ class Newswire:
             port=settings.http_port,
             push_secret=_secret(settings.push_secret),
             ghost_secret=_secret(settings.ghost_webhook_secret),
+            telegram=self._webhook(),
+            health_config=HealthConfig(worker_here=self.role.sends),
+        )
+        await self.web.start()
+
+    def _webhook(self) -> WebhookConfig | None:
+        """Webhook mode's route (TELEGRAM_WEBHOOK_URL), or None when polling."""
+        url = self.settings.telegram_webhook_url
+        secret = _secret(self.settings.telegram_webhook_secret)
+        if not url or not secret:
+            return None
+        add_secrets(secret)  # never logged, whoever built the settings
+        return WebhookConfig(url=url, secret=secret, application=self.application)
+
+    async def _set_webhook(self, url: str) -> None:
+        """Ask Telegram to POST updates to our server (instead of long polling)."""
+        await self.application.bot.set_webhook(
+            url,
+            secret_token=_secret(self.settings.telegram_webhook_secret),
+            allowed_updates=ALLOWED_UPDATES,
+            # Updates that came while Newswire was down are still wanted.
+            drop_pending_updates=False,
+        )
+        # Left set at stop: Telegram keeps what arrives meanwhile, and a stopping process
+        # must not remove the webhook a new one (a rolling restart) has just set.
+        where = urlsplit(url)
+        log.info("updates come by webhook to %s://%s%s", where.scheme, where.netloc, where.path)
+
+    async def _start_monitoring(self) -> None:
+        """A worker process's web server: /healthz and /metrics on HTTP_PORT."""
+        self.web = monitoring_server(
+            self.services,
+            host=self.settings.http_host,
+            port=self.settings.http_port,
+            health_config=HealthConfig(worker_here=self.role.sends),
         )
         await self.web.start()
 

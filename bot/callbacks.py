@@ -244,6 +244,22 @@ class DigestMore(Button):
         return cls(int(fields[0]))
 
 
+@dataclass(frozen=True, slots=True)
+class Review(Button):
+    """Under an editor's preview (REVIEW=true): publish, hold, or edit the story's summary."""
+
+    PUBLISH: ClassVar[str] = "p"
+    HOLD: ClassVar[str] = "h"
+    EDIT_SUMMARY: ClassVar[str] = "e"
+    PREFIX: ClassVar[str] = "rv"
+    SHAPE: ClassVar[re.Pattern[str]] = _shape("rv", "[phe]", _ID)
+    action: str
+    article_id: str
+
+    def parts(self) -> tuple[str | int, ...]:
+        return (self.action, self.article_id)
+
+
 ALL_BUTTONS: tuple[type[Button], ...] = (
     OpenArticle,
     ArticlePage,
@@ -258,4 +274,5 @@ ALL_BUTTONS: tuple[type[Button], ...] = (
     ToggleTopic,
     OnboardingDone,
     DigestMore,
+    Review,
 )

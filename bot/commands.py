@@ -41,7 +41,16 @@ class Command:
 def registry() -> tuple[Command, ...]:
     """Every command, in /help order."""
     # Imported here: handler modules render /help and the welcome from this registry.
-    from bot.handlers import admin, articles, search, sources, start, subscriptions
+    from bot.handlers import (
+        admin,
+        articles,
+        review,
+        search,
+        sources,
+        start,
+        subscriptions,
+        withdrawals,
+    )
     from bot.handlers import settings as prefs
 
     return (
@@ -163,9 +172,13 @@ def registry() -> tuple[Command, ...]:
         ),
         Command("stats", admin.stats, admin_only=True),
         Command("retry", admin.retry, admin_only=True),
+        Command("withdraw", withdrawals.withdraw_command, admin_only=True),
         Command("sources", sources.list_sources, admin_only=True),
         Command("addsource", sources.addsource, admin_only=True),
         Command("removesource", sources.removesource, admin_only=True),
+        Command("post", review.post, admin_only=True),
+        Command("hold", review.hold, admin_only=True),
+        Command("summary", review.summary, admin_only=True),
     )
 
 

@@ -51,6 +51,8 @@ class Services:
     feed_interval: float = 300.0  # FEED_INTERVAL, for sources editors add in the chat
     configured_sources: tuple[str, ...] = ()  # SOURCES: /removesource disables these instead
     routes: tuple[Route, ...] = ()  # CHANNEL_ROUTES: topics that also go to other targets
+    withdraw_on_file_removed: bool = False  # WITHDRAW_ON_FILE_REMOVED: a file gone withdraws
+    review: bool = False  # REVIEW: new stories wait for an editor (admin_ids) to publish them
     notifier: AdminNotifier | None = None  # set once the bot is initialized
     # This process's delivery worker, for /stats (None: the worker runs in another process).
     worker_health: Callable[[], WorkerHealth] | None = None

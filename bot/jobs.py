@@ -3,28 +3,41 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from telegram import Bot
 
 from bot.context import NewswireContext, Services
+from bot.delivery.pins import unpin_due
 from bot.notify import AdminNotifier
+from bot.progress import progress_factory
+from content.models import IngestReport
 from content.pipeline import plan_due, release_due, scan_folder
 from content.sources.polling import PollConfig, poll_due
 
 log = logging.getLogger(__name__)
 
+ACTIVITY_KEPT = timedelta(days=2)  # the chart shows 24 hours; a day more for a look back
 
-async def plan_and_wake(services: Services, *, now: datetime, edits: int = 0, via: str = "") -> int:
-    """Queue what became due and wake the worker when there is something to send or edit."""
+
+async def plan_and_wake(
+    services: Services, *, now: datetime, edits: int = 0, deletes: int = 0, via: str = ""
+) -> int:
+    """Queue what became due and wake the worker when there is something to send, edit or delete."""
     plan = await plan_due(
         services.repo,
         channels=services.channels,
         now=now,
         default_zone=services.zone,
         routes=services.routes,
+        review=services.review,
+        editors=[str(editor) for editor in sorted(services.admin_ids)],
     )
+    for article in plan.reviews:
+        log.info("sent %s “%s” to the editors for review", article.id, article.title)
     for article in plan.articles:
         log.info("publishing %s “%s”%s", article.id, article.title, via)
-    if plan.deliveries or edits:
+    if plan.deliveries or edits or deletes:
         services.outbox_wakeup.set()
     return plan.deliveries
 
@@ -38,6 +51,8 @@ async def scan_and_plan(services: Services, notifier: AdminNotifier | None = Non
         now=now,
         default_tz=services.zone,
         summarizer=services.summarizer,
+        show_progress=progress_factory(logger=log),  # the first start's archive import
+        withdraw_removed=services.withdraw_on_file_removed,
     )
     for change in report.status_changes:
         # Once per change (the pipeline remembers), not at every scan.
@@ -60,9 +75,20 @@ async def scan_and_plan(services: Services, notifier: AdminNotifier | None = Non
         log.info("articles: %d new, %d updated", len(report.new), len(report.updated))
     if report.edits:
         log.info("%d sent channel posts queued to be edited", report.edits)
-    planned = await plan_and_wake(services, now=now, edits=report.edits)
+    _log_withdrawn(report)
+    planned = await plan_and_wake(services, now=now, edits=report.edits, deletes=report.deletes)
     services.scan_count += 1
     return planned
+
+
+def _log_withdrawn(report: IngestReport) -> None:
+    if report.withdrawn:
+        log.info(
+            "%d stories withdrawn (%s); %d channel posts queued to be deleted",
+            len(report.withdrawn),
+            ", ".join(report.withdrawn[:10]),
+            report.deletes,
+        )
 
 
 async def scan_job(context: NewswireContext) -> None:
@@ -103,9 +129,8 @@ async def poll_and_plan(
             await notifier.send(f"Skipped {error.source}: {error.reason}")
     if report.new or report.updated:
         log.info("source items: %d new, %d updated", len(report.new), len(report.updated))
-    if report.withdrawn:
-        log.info("%d stories withdrawn by their source", len(report.withdrawn))
-    planned = await plan_and_wake(services, now=now, edits=report.edits)
+    _log_withdrawn(report)
+    planned = await plan_and_wake(services, now=now, edits=report.edits, deletes=report.deletes)
     services.poll_count += 1
     return planned
 
@@ -128,6 +153,37 @@ async def release_held(services: Services) -> int:
         log.info("%d digests queued", queued)
         services.outbox_wakeup.set()
     return queued
+
+
+async def unpin_expired(services: Services, bot: Bot, *, now: datetime) -> int:
+    """Unpin breaking stories' posts whose PIN_HOURS are over; returns pins settled."""
+    return await unpin_due(services.repo, bot, now=now)
+
+
+async def unpin_job(context: NewswireContext) -> None:
+    """JobQueue entry point: pins whose time is up."""
+    try:
+        await unpin_expired(context.services, context.bot, now=context.services.clock())
+    except Exception:
+        # The database being away or a bug: logged, and the next tick tries again.
+        log.exception("unpinning posts failed")
+
+
+async def sample_activity(services: Services) -> int:
+    """Note the waiting queue's length for this minute (the /stats chart); forget old minutes."""
+    now = services.clock()
+    waiting = await services.repo.activity.record_pending(now=now)
+    await services.repo.activity.prune(before=now - ACTIVITY_KEPT)
+    return waiting
+
+
+async def activity_job(context: NewswireContext) -> None:
+    """JobQueue entry point: once a minute, the queue for the /stats chart."""
+    try:
+        await sample_activity(context.services)
+    except Exception:
+        # The database being away: this minute stays blank in the chart.
+        log.exception("sampling the queue for /stats failed")
 
 
 async def release_job(context: NewswireContext) -> None:

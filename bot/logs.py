@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 import threading
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import TextIO
 
@@ -54,6 +56,36 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class JsonFormatter(logging.Formatter):
+    """LOG_FORMAT=json: one object a line (time in UTC, level, logger, message, exception)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC)
+        entry = {
+            "time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        # The redactor turned exc_info into (redacted) exc_text already; a record that did
+        # not pass it is formatted here.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def formatter_for(log_format: str) -> logging.Formatter:
+    """The formatter of LOG_FORMAT (text or json)."""
+    return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+
+
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever sys.stderr is at the time (a redirected or captured stream)."""
 
@@ -72,6 +104,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 # One redactor for the process: secrets learnt from the settings apply to every handler.
 _REDACTOR = RedactSecrets()
 CLI_LOGGER = "newswire.cli"
+CLI_FORMAT = "%(message)s"
 
 
 def add_secrets(*secrets: str) -> None:
@@ -84,7 +117,7 @@ def cli_logger() -> logging.Logger:
     logger = logging.getLogger(CLI_LOGGER)
     if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
         handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.setFormatter(logging.Formatter(CLI_FORMAT))
         handler.addFilter(_REDACTOR)
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
@@ -122,12 +155,20 @@ def install_excepthook() -> None:
 
 
 def setup_logging(
-    level: str, secrets: Iterable[str] = (), *, log_content: bool = False
+    level: str,
+    secrets: Iterable[str] = (),
+    *,
+    log_content: bool = False,
+    log_format: str = "text",
 ) -> RedactSecrets:
     """Configure the root logger; returns the filter so more secrets can be added later."""
     _REDACTOR.add(*secrets)
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(formatter_for(log_format))
+    # The run's own one-line failures too: a log collector reads every line as JSON.
+    cli_format = handler.formatter if log_format == "json" else logging.Formatter(CLI_FORMAT)
+    for cli_handler in cli_logger().handlers:
+        cli_handler.setFormatter(cli_format)
     handler.addFilter(_REDACTOR)
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.logs import cli_logger
+from bot.progress import show_progress
 from content.sources.opml import MAX_OPML_BYTES, OpmlError, parse_opml, write_opml
-from content.sources.registry import import_specs
+from content.sources.registry import ImportReport, import_specs
 from content.storage import Repository
 
 EXPORT_TITLE = "Newswire sources"
 _INVALID_SHOWN = 5
+_IMPORT_SLICE = 10  # sources registered between two steps of the progress display
 
 
 def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -82,10 +84,22 @@ def _read(path: Path) -> bytes:
 
 async def _import(database_url: str, specs: list[str], interval: float) -> str:
     repo = Repository.open(database_url)
+    progress = show_progress("importing sources", len(specs))
+    report = ImportReport()
     try:
         await repo.migrate()
-        report = await import_specs(repo, specs, now=datetime.now(UTC), interval=interval)
+        # In slices, to show progress: each call sees the sources the ones before added.
+        for start in range(0, len(specs), _IMPORT_SLICE):
+            part = await import_specs(
+                repo, specs[start : start + _IMPORT_SLICE], now=datetime.now(UTC), interval=interval
+            )
+            report.added += part.added
+            report.already += part.already
+            report.invalid += part.invalid
+            report.over_limit += part.over_limit
+            progress.advance(len(specs[start : start + _IMPORT_SLICE]))
     finally:
+        progress.close()
         await repo.close()
     line = f"{report.added} added, {report.already} already there, {len(report.invalid)} invalid"
     if report.over_limit:

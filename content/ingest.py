@@ -32,6 +32,7 @@ from content.storage import ItemState, Repository
 from content.storage.sources import ItemWrite
 from content.summarizing import Summarizer
 from content.topics import derive_topics, normalise_topic
+from content.withdrawals import deletes_queued, withdraw
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ FetchPage = Callable[[str], Awaitable[bytes | None]]
 
 # Changed items stored per transaction: a feed's first import is one commit, not one per item.
 STORE_BATCH = 50
-_ENTRY_FIELDS = tuple(f.name for f in fields(Entry))
+_ENTRY_FIELDS = tuple(f.name for f in fields(Entry) if f.name != "options")
 
 
 class FullText(enum.Enum):
@@ -68,6 +69,8 @@ def entry_digest(entry: Entry) -> str:
     """A fingerprint of everything the source said about the item: unchanged means no work."""
     # The same text `asdict` gave, so stored digests stay valid, without its deep copy.
     values = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
+    if entry.options.to_json():  # only when asked: digests stored before options stay valid
+        values["options"] = entry.options.to_json()
     text = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -122,6 +125,10 @@ async def ingest_entries(
             write, stored = await _ingest_one(
                 repo, entry, previous, digest, report, seen_at, options, batch.stories
             )
+            if write.withdrawn and write.article_id is not None:
+                # Before its record is stored: a crash in between withdraws it again next
+                # time (idempotent) instead of never.
+                await batch.withdraw(write.article_id, reason=f"withdrawn by {entry.source}")
         except _NOT_THE_ITEMS_FAULT:
             raise
         except Exception as exc:  # any failure is this one item's error
@@ -185,11 +192,13 @@ class _Batch:
             return
         try:
             await self._store(pending)
-            return
         except _NOT_THE_ITEMS_FAULT:
             raise
         except Exception:
             log.info("storing %d items at once failed: one by one", len(pending))
+        else:
+            await self._withdraw_marked(pending)
+            return
         for item in pending:
             try:
                 await self._store([item])
@@ -202,6 +211,29 @@ class _Batch:
                     self.stories.pop(item.write.article.id, None)  # not stored after all
                 failed = _failed(item.entry, item.previous, item.write.digest, error)
                 await self.repo.sources.record_items([failed], now=self.now)
+                continue
+            await self._withdraw_marked([item])
+
+    async def withdraw(self, article_id: str, *, reason: str) -> None:
+        """Withdraw a story (stored first if this batch still holds it)."""
+        if any(
+            p.write.article is not None and p.write.article.id == article_id for p in self.pending
+        ):
+            await self.flush()
+        done = await withdraw(self.repo, article_id, now=self.now, reason=reason)
+        self.report.deletes += deletes_queued(done)
+
+    async def _withdraw_marked(self, items: Sequence[_Pending]) -> None:
+        """Stories stored marked `status: withdrawn` are withdrawn (archived on insert)."""
+        for item in items:
+            article = item.write.article
+            if article is not None and article.options.withdrawn:
+                done = await withdraw(
+                    self.repo, article.id, now=self.now, reason=f"withdrawn by {article.source}"
+                )
+                self.report.deletes += deletes_queued(done)
+                if article.id not in self.report.withdrawn:
+                    self.report.withdrawn.append(article.id)
 
     async def _store(self, items: Sequence[_Pending]) -> None:
         writes = [item.write for item in items]
@@ -226,8 +258,7 @@ async def _ingest_one(
         stored = await repo.articles.get(article_id)
     item = ItemWrite(entry.source, entry.key, digest, article_id, withdrawn=entry.withdrawn)
     if entry.withdrawn:
-        # Never posted from now on (if stored); posts already sent are the editors' tools'
-        # to delete.
+        # Never posted from now on (if stored); the caller withdraws it (posts deleted).
         report.withdrawn.append(article_id)
         return item, stored
     if stored is not None and previous is None and stored.source != entry.source:
@@ -249,7 +280,9 @@ async def _ingest_one(
             _where(entry), f"took longer than {options.timeout:g} s to read"
         ) from None
     article = replace(article, summary=summary)
-    return replace(item, article=article, archive=options.archive, at=now), stored
+    # A story already marked withdrawn is archived on insert: never planned, even for a moment.
+    archive = options.archive or article.options.withdrawn
+    return replace(item, article=article, archive=archive, at=now), stored
 
 
 async def _article(entry: Entry, article_id: str, options: _Options) -> Article:
@@ -294,6 +327,7 @@ async def _article(entry: Entry, article_id: str, options: _Options) -> Article:
         image=entry.image or (page.image if page else None),
         publish_at=entry.publish_at,
         source=entry.source,
+        options=entry.options,
     )
 
 

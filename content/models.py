@@ -164,6 +164,7 @@ class Article:
     # Workflow state, not content: set by storage (a re-parse never changes them).
     withdrawn_at: datetime | None = None  # taken back by its source or an editor
     review: ReviewState | None = None
+    reviewed_by: str | None = None  # the editor who published or held it (their name)
 
     @property
     def headings(self) -> tuple[str, ...]:
@@ -272,3 +273,4 @@ class IngestReport:
     errors: list[ArticleParseError] = field(default_factory=list)
     status_changes: list[SourceStatus] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)  # stories a source took back
+    deletes: int = 0  # channel posts of withdrawn stories queued to be deleted

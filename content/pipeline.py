@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from functools import partial
@@ -19,6 +19,7 @@ from content.matching import KeywordIndex, match_all
 from content.models import Article, ArticleParseError, IngestReport, SourceStatus, headline_id
 from content.parsing import parse_bytes
 from content.preferences import ReaderSettings, zone_of
+from content.progress import LoggedProgress, Progress, ProgressFactory
 from content.routing import Route, targets_for
 from content.sources.folder import FolderItem, look
 from content.storage import Repository, SourceFileState, UpsertOutcome
@@ -26,6 +27,7 @@ from content.storage.sources import ItemWrite
 from content.summarizing import Summarizer, fit_summary
 from content.topics import derive_topics
 from content.visibility import is_embargoed
+from content.withdrawals import deletes_queued, withdraw
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +40,14 @@ SUMMARY_MAX_CHARS = 600
 PARSE_TIMEOUT_SECONDS = 30.0
 # The database being unavailable is not the file's fault: the scan stops and is tried again.
 _NOT_THE_FILES_FAULT = (OperationalError, InterfaceError)
+# A file's record when it was missing at the last scan (WITHDRAW_ON_FILE_REMOVED): its story is
+# withdrawn only if it is still gone at the next, since editors that save by deleting and
+# writing the file anew leave it missing for a moment.
+MISSING_MTIME = -1
 
 
 CHANNEL_PRIORITY = 0  # lower goes first
+REVIEW_PRIORITY = 0  # editors' previews: ahead of readers, like the channels
 BREAKING_PRIORITY = 5
 READER_PRIORITY = 10
 
@@ -56,6 +63,7 @@ class PlanReport:
 
     articles: tuple[Article, ...]
     deliveries: int
+    reviews: tuple[Article, ...] = ()  # sent to the editors for review instead (REVIEW=true)
 
 
 async def summarize(article: Article, summarizer: Summarizer) -> str:
@@ -92,12 +100,16 @@ async def scan_folder(
     default_tz: tzinfo,
     summarizer: Summarizer,
     parse_timeout: float = PARSE_TIMEOUT_SECONDS,
+    show_progress: ProgressFactory | None = None,  # the first start's import; None: log lines
+    withdraw_removed: bool = False,
 ) -> IngestReport:
     """Parse new and changed files into stored articles; report broken files once per version.
 
     At the very first scan (an empty database), what is already in the folder is imported
     as the archive: readable in the bot, never posted. Whatever goes wrong with one file
-    (reading, parsing or storing it) is that file's error; the others go on.
+    (reading, parsing or storing it) is that file's error; the others go on. A file marked
+    `status: withdrawn` withdraws its story; a file that left the folder is forgotten, and
+    with `withdraw_removed` (WITHDRAW_ON_FILE_REMOVED) withdraws its story too.
     """
     report = IngestReport()
     first_run = await repo.sources.get_meta(ARCHIVE_DONE_KEY) is None
@@ -107,7 +119,7 @@ async def scan_folder(
     await _note_folder(repo, folder, present=files is not None, report=report, now=now)
     if files is None:
         return report
-    progress = _ArchiveProgress(len(files)) if first_run else None
+    progress = _ArchiveProgress(len(files), show_progress) if first_run else None
     # The first start stores the archive ARCHIVE_BATCH files to a transaction.
     pending: list[_Pending] = []
     for item in files:
@@ -157,6 +169,9 @@ async def scan_folder(
         await record(article_id=article.id, error=None)
     if pending:
         await _store_archive(repo, pending, report, now=now)
+    await _files_gone(
+        repo, folder, known, files, report, now=now, withdraw_removed=withdraw_removed
+    )
     if first_run:
         await repo.sources.set_meta(ARCHIVE_DONE_KEY, now.isoformat())
         if progress is not None:
@@ -165,22 +180,25 @@ async def scan_folder(
 
 
 class _ArchiveProgress:
-    """The first start's import in the log: a line every few seconds, then the total."""
+    """The first start's import: shown by the caller (else a log line every few seconds)."""
 
     EVERY_SECONDS = 5.0
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, show: ProgressFactory | None = None) -> None:
         self.total = total
-        self.seen = 0
-        self.started = self.last = time.monotonic()
+        self.started = time.monotonic()
+        what = "importing the archive"
+        self.shown: Progress = (
+            show(what, total)
+            if show is not None
+            else LoggedProgress(what, total, logger=log, every=self.EVERY_SECONDS, unit="files")
+        )
 
     def tick(self) -> None:
-        self.seen += 1
-        if time.monotonic() - self.last >= self.EVERY_SECONDS:
-            self.last = time.monotonic()
-            log.info("importing the archive: %d of %d files", self.seen, self.total)
+        self.shown.advance()
 
     def done(self, stored: int) -> None:
+        self.shown.close()
         elapsed = time.monotonic() - self.started
         log.info(
             "archive imported: %d stories from %d files in %.1f s", stored, self.total, elapsed
@@ -228,7 +246,79 @@ async def _store_archive(
         return
     for p, outcome in zip(pending, outcomes, strict=True):
         await _account(repo, p.article, p.stored, outcome, report, now=now)
+        await _withdraw_marked(repo, p.article, report, now=now)
         await p.record(article_id=p.article.id, error=None)
+
+
+async def _withdraw_marked(
+    repo: Repository, article: Article, report: IngestReport, *, now: datetime
+) -> None:
+    """A stored story whose file says `status: withdrawn` is withdrawn (its posts deleted)."""
+    if not article.options.withdrawn:
+        return
+    done = await withdraw(repo, article.id, now=now, reason="status: withdrawn")
+    report.deletes += deletes_queued(done)
+    if done is not None and done.first:
+        report.withdrawn.append(article.id)
+
+
+async def _files_gone(
+    repo: Repository,
+    folder: Path,
+    known: Mapping[str, SourceFileState],
+    files: Sequence[FolderItem],
+    report: IngestReport,
+    *,
+    now: datetime,
+    withdraw_removed: bool,
+) -> None:
+    """Files that left the folder are forgotten; with `withdraw_removed`, their stories go too.
+
+    A story is withdrawn only when its file was missing at two scans in a row and no file
+    left in the folder holds it (a file renamed or moved within the folder keeps its story).
+    """
+    present = {item.key for item in files}
+    gone = [path for path in known if path not in present]
+    if not gone:
+        return
+    if not withdraw_removed:
+        await repo.sources.forget_files(gone)
+        return
+    if not files:
+        # An unmounted or emptied volume looks like this: withdrawing everything is never
+        # what an editor meant. The records stay; the files are seen again when they return.
+        log.warning("content folder %s lists no article files: nothing withdrawn", folder)
+        return
+    confirmed: list[str] = []
+    for path in gone:
+        state = known[path]
+        if state.mtime_ns == MISSING_MTIME:
+            confirmed.append(path)
+            continue
+        # Missing for the first time: remembered so, withdrawn if still gone at the next scan
+        # (back meanwhile, its version differs from this one and it is read again).
+        await repo.sources.record_file(
+            path=path,
+            mtime_ns=MISSING_MTIME,
+            size=state.size,
+            sha256=state.sha256,
+            article_id=state.article_id,
+            error=state.error,
+            now=now,
+        )
+    if not confirmed:
+        return
+    current = await repo.sources.files()
+    kept = {state.article_id for path, state in current.items() if path in present}
+    for path in confirmed:
+        article_id = known[path].article_id
+        if article_id is None or article_id in kept:
+            continue
+        done = await withdraw(repo, article_id, now=now, reason=f"file {path} was removed")
+        report.deletes += deletes_queued(done)
+        if done is not None and done.first:
+            report.withdrawn.append(article_id)
+    await repo.sources.forget_files(confirmed)
 
 
 async def _prepare(
@@ -279,10 +369,13 @@ async def store_version(
     New and `archive`: imported as the archive (readable, never posted) unless embargoed.
     Every source stores through here: the folder and `content.ingest`.
     """
-    # Archived on insert, in the upsert's own transaction.
+    # Archived on insert, in the upsert's own transaction (a story marked withdrawn as well:
+    # never planned, even for the moment before it is withdrawn).
+    archive = archive or article.options.withdrawn
     as_archive = archive and not is_embargoed(article, now=now)
     outcome = await repo.articles.upsert(article, now=now, archive=as_archive)
     await _account(repo, article, stored, outcome, report, now=now)
+    await _withdraw_marked(repo, article, report, now=now)
     return outcome
 
 
@@ -325,7 +418,9 @@ async def _account(
         report.new.append(article.id)
     elif outcome is UpsertOutcome.UPDATED:
         report.updated.append(article.id)
-        if stored is not None and post_of(stored) != post_of(article):
+        # A withdrawn story's posts are deleted, not edited.
+        taken_back = article.options.withdrawn or (stored is not None and stored.withdrawn_at)
+        if stored is not None and not taken_back and post_of(stored) != post_of(article):
             report.edits += await repo.outbox.requeue_channel_edits(article.id, now=now)
     else:
         report.unchanged += 1
@@ -390,17 +485,30 @@ async def plan_due(
     now: datetime,
     default_zone: tzinfo = UTC,
     routes: Sequence[Route] = (),
+    review: bool = False,
+    editors: Sequence[str] = (),
 ) -> PlanReport:
     """Queue every due, unplanned article for the channels and its matching readers.
 
     A story goes to every channel and to every route whose topics it has, once per target
     (a forum topic's target is "chat:thread", see `Target`). Readers' mutes and exclusions
     leave them out; digests and quiet hours hold their rows
-    (`default_zone`: the zone of readers who chose none).
+    (`default_zone`: the zone of readers who chose none). With `review`, a story never
+    reviewed goes to the `editors` as a preview instead, and waits for one to publish it.
     """
     due = await repo.articles.due_for_planning(now=now)
+    reviews: list[Article] = []
+    previews = 0
+    if review:
+        # Never reviewed: to the editors. Published by one of them: planned as usual below.
+        reviews = [a for a in due if a.review is None]
+        due = [a for a in due if a.review is not None]
+        for article in reviews:
+            previews += await repo.outbox.plan_review(
+                article, editors=editors, now=now, priority=REVIEW_PRIORITY
+            )
     if not due:
-        return PlanReport((), 0)
+        return PlanReport((), previews, tuple(reviews))
     keywords = await repo.readers.keyword_values()
     # One pass over each story, off the event loop: readers may hold many thousand keywords.
     index = await asyncio.to_thread(KeywordIndex, keywords)
@@ -430,7 +538,7 @@ async def plan_due(
             hold=hold,
             excluded_terms=leaves_out,
         )
-    return PlanReport(tuple(due), total)
+    return PlanReport(tuple(due), total + previews, tuple(reviews))
 
 
 async def release_due(repo: Repository, *, now: datetime) -> int:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, tzinfo
 
-from content.models import ChatId, LinkPreview, Target
+from content.models import ChatId, LinkPreview, PublishOptions, Target
+from content.preferences import QuietHours, in_quiet_hours
 from content.topics import normalise_topic
 
 ROUTE_SEPARATOR = ";"
@@ -109,6 +111,11 @@ def parse_channel_options(text: str) -> dict[str, ChannelOptions]:
     return found
 
 
+def target_of(key: str) -> Target:
+    """A delivery's chat (a Target key) as a Target; a key without a topic is the chat as stored."""
+    return Target.parse(key) if ":" in key else Target(ChatId(key))
+
+
 def options_for(target: Target, table: Mapping[str, ChannelOptions]) -> ChannelOptions:
     """The options of a topic, else of its chat, else the `*` defaults, else none."""
     for key in (target.key, target.chat, ANY_CHANNEL):
@@ -119,3 +126,51 @@ def options_for(target: Target, table: Mapping[str, ChannelOptions]) -> ChannelO
 
 def _pieces(text: str) -> list[str]:
     return [p.strip() for p in text.split(ROUTE_SEPARATOR) if p.strip()]
+
+
+@dataclass(frozen=True, slots=True)
+class Effective:
+    """How one channel post goes out, once the story's, the channel's and the hour's say is in.
+
+    `link_preview` is None for no preview (`is_disabled`), else the url shown and where.
+    """
+
+    silent: bool = False
+    protect_content: bool = False
+    link_preview: LinkPreview = LinkPreview.OFF
+    preview_url: str | None = None
+    pin: bool = False
+
+
+def publish_options(
+    story: PublishOptions,
+    channel: ChannelOptions,
+    *,
+    url: str | None,
+    has_photo: bool,
+    quiet: QuietHours | None,
+    now: datetime,
+    zone: tzinfo,
+    breaking: bool,
+    pin_breaking: bool,
+) -> Effective:
+    """The one rule: the story overrides its channel; quiet hours silence; breaking never is.
+
+    A link preview needs a text post (a photo post has its picture) and the article's url.
+    """
+    silent = channel.silent if story.silent is None else story.silent
+    if in_quiet_hours(quiet, now, zone):
+        silent = True  # posted, only without a sound: never held
+    if breaking:
+        silent = False
+    protect = channel.protect_content if story.protect_content is None else story.protect_content
+    preview = channel.link_preview if story.link_preview is None else story.link_preview
+    if has_photo or not url:
+        preview = LinkPreview.OFF
+    return Effective(
+        silent=silent,
+        protect_content=protect,
+        link_preview=preview,
+        preview_url=url if preview is not LinkPreview.OFF else None,
+        pin=breaking and pin_breaking and channel.pin_breaking,
+    )

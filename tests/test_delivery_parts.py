@@ -340,6 +340,8 @@ async def test_flood_waits_for_that_chat_and_pauses_everyone_when_several_are_re
     await rig.apply(delivery("1002"), Verdict.FLOOD, retry_after=5.0)
     assert rig.repo.last("budget.pause_scope")["scope"] == GLOBAL_SCOPE
     assert rig.chats.paused_until > 0.0
+    # Each 429 is counted for the editors' /stats chart.
+    assert rig.repo.names().count("activity.count_throttled") == 2
 
 
 async def test_blocked_reader_is_deactivated_and_a_blocked_channel_is_reported() -> None:

@@ -396,3 +396,17 @@ def test_bad_link_preview_options_are_refused_and_unknown_fields_counted(
     )
     assert sent["link_preview_options"] == {"is_disabled": True}
     assert sandbox.unknown_parameters == {"sendMessage.link_preview_options.show_abov_text": 1}
+
+
+def test_configured_routes_make_numeric_and_named_forum_topics_in_the_sandbox() -> None:
+    from bot.app import sandbox_route_targets
+    from content.routing import parse_routes
+
+    sandbox = Sandbox()
+    sandbox_route_targets(
+        sandbox, parse_routes("world=-1001234567890:4;mrt=@sg_forum:2;x=@sg_news")
+    )
+    fits(sandbox, "sendMessage", chat_id=-1001234567890, message_thread_id=4, text="in topic 4")
+    fits(sandbox, "sendMessage", chat_id="@sg_forum", message_thread_id=2, text="in topic 2")
+    fits(sandbox, "sendMessage", chat_id="@sg_news", text="a channel")
+    assert fits(sandbox, "getChat", chat_id=-1001234567890)["is_forum"] is True

@@ -10,10 +10,11 @@ from datetime import tzinfo
 
 from telegram.constants import ParseMode
 
-from bot.delivery.transport import Prepared, prepare
+from bot.delivery.transport import NO_OPTIONS, Prepared, prepare
 from bot.rendering import Rendered, i18n, plain_text
 from content.models import Article, ChatId, DeliveryKind
 from content.preferences import DEFAULT_LANGUAGE, ReaderSettings, zone_of
+from content.routing import Effective
 
 Renderer = Callable[[Article, DeliveryKind, tzinfo], Rendered]  # called in the voice's language
 ArticleLoader = Callable[[str], Awaitable[Article | None]]
@@ -122,7 +123,7 @@ class VoiceCache:
 
 
 class RenderCache:
-    """Each version of a post rendered and serialised once per voice, not once per recipient."""
+    """Each version of a post rendered once per voice, serialised once per publish options."""
 
     def __init__(
         self, render: Renderer, *, allow_paid_broadcast: bool = False, size: int = 1024
@@ -131,24 +132,46 @@ class RenderCache:
         self.allow_paid_broadcast = allow_paid_broadcast
         self.size = size
         self._entries: OrderedDict[
-            tuple[str, DeliveryKind, tuple[str, str]], tuple[Article, Rendered, Prepared]
+            tuple[str, DeliveryKind, tuple[str, str]],
+            tuple[Article, Rendered, dict[Effective, Prepared]],
         ] = OrderedDict()
 
-    def get(self, article: Article, kind: DeliveryKind, voice: Voice) -> tuple[Rendered, Prepared]:
-        """The post of this version of the article, in this language and zone."""
+    def get(
+        self,
+        article: Article,
+        kind: DeliveryKind,
+        voice: Voice,
+        options: Effective = NO_OPTIONS,
+    ) -> tuple[Rendered, Prepared]:
+        """The post of this version of the article, in this language and zone, with these options.
+
+        A story goes to a few channels with their own options: one render, and one request
+        per distinct options (not per recipient).
+        """
         key = (article.id, kind, voice.key)
         entry = self._entries.get(key)
         # A new version of the article is a new object (the article cache reads it again).
         if entry is None or entry[0] is not article:
             with i18n.using(i18n.translations_for(voice.language)):
                 rendered = self._render(article, kind, voice.zone)
-            entry = self._entries[key] = (article, rendered, self.prepare(rendered))
+            entry = self._entries[key] = (article, rendered, {})
             if len(self._entries) > self.size:
                 self._entries.popitem(last=False)
         self._entries.move_to_end(key)
-        return entry[1], entry[2]
+        rendered, posts = entry[1], entry[2]
+        post = posts.get(options)
+        if post is None:
+            post = posts[options] = self.prepare(rendered, options=options)
+        return rendered, post
 
-    def prepare(self, rendered: Rendered, *, as_html: bool = True, photo: bool = True) -> Prepared:
+    def prepare(
+        self,
+        rendered: Rendered,
+        *,
+        as_html: bool = True,
+        photo: bool = True,
+        options: Effective = NO_OPTIONS,
+    ) -> Prepared:
         """The request for a rendered post: as HTML or plain text, with or without its photo."""
         return prepare(
             rendered.html if as_html else plain_text(rendered.html),
@@ -156,4 +179,5 @@ class RenderCache:
             keyboard=rendered.keyboard,
             photo=rendered.photo if photo else None,
             allow_paid_broadcast=self.allow_paid_broadcast,
+            options=options,
         )

@@ -26,8 +26,9 @@ Putter = Callable[[Delivery, Prepared], Awaitable[int]]
 
 
 def is_edit(delivery: Delivery) -> bool:
-    """A channel post queued again after its story changed: edit the message it sent."""
-    return delivery.kind is DeliveryKind.CHANNEL and delivery.message_id is not None
+    """A channel post (or an editor's preview) queued again: edit the message it sent."""
+    edited = (DeliveryKind.CHANNEL, DeliveryKind.REVIEW)
+    return delivery.kind in edited and delivery.message_id is not None
 
 
 class Outcomes:
@@ -140,6 +141,7 @@ class Outcomes:
 
     async def flooded(self, chat_id: str, retry_after: float) -> None:
         """Pause the refused scope: the chat, or everyone when several chats are refused."""
+        await self.repo.activity.count_throttled(now=self.clock())  # the /stats chart
         now = time.monotonic()
         until = now + retry_after
         self.chats.penalize_chat(chat_id, until)

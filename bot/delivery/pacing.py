@@ -68,6 +68,8 @@ class ChatPacer:
     paused_until: float = field(default=0.0, init=False)
 
     def _chat(self, chat_id: str) -> Rate:
+        # A forum topic ("chat:thread") shares its group's limit: pace the chat.
+        chat_id = chat_id.partition(":")[0]
         rate = self._chats.get(chat_id)
         if rate is None:
             per_second = (

@@ -75,6 +75,16 @@ def is_wrong_message_kind(exc: TelegramError) -> bool:
     return isinstance(exc, BadRequest) and "in the message to edit" in str(exc).lower()
 
 
+def is_delete_target_gone(exc: TelegramError) -> bool:
+    """A delete of a message that is not there (deleted by hand already): nothing to do."""
+    return isinstance(exc, BadRequest) and "message to delete not found" in str(exc).lower()
+
+
+def is_undeletable(exc: TelegramError) -> bool:
+    """Telegram refuses the delete: older than 48 hours, or the bot lacks the right."""
+    return isinstance(exc, BadRequest) and "message can't be deleted" in str(exc).lower()
+
+
 def classify(exc: TelegramError) -> Outcome:
     """Map a PTB exception to a verdict (order matters: BadRequest is a NetworkError)."""
     message = str(exc)

@@ -23,9 +23,13 @@ from telegram.ext import ExtBot
 from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBUserWarning
 
+from bot import metrics
 from bot.delivery.policy import is_wrong_message_kind
+from content.models import LinkPreview
+from content.routing import Effective
 
 _NO_PREVIEW = json.dumps({"is_disabled": True})
+NO_OPTIONS = Effective()  # a reader's alert, a digest: no channel's publish options
 _FORM = "application/x-www-form-urlencoded"
 
 
@@ -55,10 +59,22 @@ class Prepared:
     params: dict[str, Any]
     text_edit: dict[str, Any]  # editMessageText parameters
     caption_edit: dict[str, Any]  # editMessageCaption parameters
+    options: Effective = NO_OPTIONS  # what `params` carry of the publish options
 
     @property
     def is_photo(self) -> bool:
         return self.method == "sendPhoto"
+
+
+_OPTION_PARAMS = ("disable_notification", "protect_content", "link_preview_options")
+
+
+def preview_param(options: Effective) -> str:
+    """`link_preview_options`: the article's url above or below the text, or none."""
+    if options.link_preview is LinkPreview.OFF or options.preview_url is None:
+        return _NO_PREVIEW
+    above = options.link_preview is LinkPreview.ABOVE
+    return json.dumps({"url": options.preview_url, "show_above_text": above})
 
 
 def prepare(
@@ -68,6 +84,7 @@ def prepare(
     keyboard: InlineKeyboardMarkup | None,
     photo: str | None = None,
     allow_paid_broadcast: bool = False,
+    options: Effective = NO_OPTIONS,
 ) -> Prepared:
     """Serialise a post once: a text message, or a photo with the text as its caption."""
     common: dict[str, Any] = {}
@@ -75,17 +92,45 @@ def prepare(
         common["parse_mode"] = parse_mode
     if keyboard is not None:
         common["reply_markup"] = json.dumps(keyboard.to_dict(), separators=(",", ":"))
-    text_params = {"text": text, "link_preview_options": _NO_PREVIEW, **common}
+    # A preview belongs to a text message: a photo post shows its picture instead.
+    text_params = {"text": text, "link_preview_options": preview_param(options), **common}
     caption_params = {"caption": text, **common}
     params = {"photo": photo, **caption_params} if photo else dict(text_params)
+    params.update(_send_flags(options))
     if allow_paid_broadcast:
         params["allow_paid_broadcast"] = True
-    return Prepared("sendPhoto" if photo else "sendMessage", params, text_params, caption_params)
+    method = "sendPhoto" if photo else "sendMessage"
+    return Prepared(method, params, text_params, caption_params, options)
+
+
+def with_options(post: Prepared, options: Effective) -> Prepared:
+    """The same post under other publish options (a fallback prepared without them)."""
+    if post.options == options:
+        return post
+    params = {k: v for k, v in post.params.items() if k not in _OPTION_PARAMS}
+    text_edit = {**post.text_edit, "link_preview_options": preview_param(options)}
+    if not post.is_photo:
+        params["link_preview_options"] = text_edit["link_preview_options"]
+    params.update(_send_flags(options))
+    return Prepared(post.method, params, text_edit, post.caption_edit, options)
+
+
+def _send_flags(options: Effective) -> dict[str, Any]:
+    """What only a send takes (an edit keeps the message's own)."""
+    flags: dict[str, Any] = {}
+    if options.silent:
+        flags["disable_notification"] = True
+    if options.protect_content:
+        flags["protect_content"] = True
+    return flags
 
 
 # `do_api_request` warns "Please use 'Bot.send_message'" for every method PTB also wraps;
 # here the raw call is the point (see DeliveryBot), so that advice is noise.
-_RAW_CALL_ADVICE = r"Please use 'Bot\.(sendMessage|sendPhoto|editMessageText|editMessageCaption)'"
+_RAW_CALL_ADVICE = (
+    r"Please use 'Bot\.(sendMessage|sendPhoto|editMessageText|editMessageCaption"
+    r"|pinChatMessage|deleteMessage)'"
+)
 
 
 class DeliveryBot(ExtBot[None]):
@@ -102,11 +147,27 @@ class DeliveryBot(ExtBot[None]):
         await super().initialize()
 
     async def _call(self, method: str, params: dict[str, Any]) -> Any:
-        return await self.do_api_request(method, api_kwargs=params)
+        with metrics.timed_call(method):
+            return await self.do_api_request(method, api_kwargs=params)
 
-    async def send_prepared(self, chat_id: int | str, post: Prepared) -> int:
-        result = await self._call(post.method, {"chat_id": chat_id, **post.params})
+    async def send_prepared(
+        self, chat_id: int | str, post: Prepared, *, thread: int | None = None
+    ) -> int:
+        """Send to a chat, or to a topic of a forum (`thread`: its message_thread_id)."""
+        target: dict[str, Any] = {"chat_id": chat_id}
+        if thread is not None:
+            target["message_thread_id"] = thread
+        result = await self._call(post.method, {**target, **post.params})
         return int(result["message_id"])
+
+    async def pin(self, chat_id: int | str, message_id: int) -> None:
+        """Pin a post without a notification of its own (the post made its sound already)."""
+        params = {"chat_id": chat_id, "message_id": message_id, "disable_notification": True}
+        await self._call("pinChatMessage", params)
+
+    async def delete_sent(self, chat_id: int | str, message_id: int) -> None:
+        """Delete a message the bot sent (a withdrawn story's channel post)."""
+        await self._call("deleteMessage", {"chat_id": chat_id, "message_id": message_id})
 
     async def edit_prepared(self, chat_id: int | str, message_id: int, post: Prepared) -> int:
         """Replace the text (or caption) and buttons of a message sent before."""

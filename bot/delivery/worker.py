@@ -15,12 +15,13 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from telegram.error import BadRequest, TelegramError
 
+from bot import metrics
 from bot.delivery import liveness
 from bot.delivery.caches import ArticleCache, RenderCache, Renderer, VoiceCache
 from bot.delivery.outcomes import Outcomes, is_edit
@@ -33,14 +34,19 @@ from bot.delivery.pacing import (
     SendWindow,
     window_cap,
 )
+from bot.delivery.pins import Pinner
 from bot.delivery.policy import Verdict, backoff, classify
 from bot.delivery.recorder import Recorder
 from bot.delivery.supervise import Backoff, describe, pause
-from bot.delivery.transport import DeliveryBot, Prepared
+from bot.delivery.transport import NO_OPTIONS, DeliveryBot, Prepared, with_options
+from bot.delivery.withdrawals import delete_post
 from bot.rendering import i18n
 from bot.rendering.digests import digest as render_digest
 from content.digests import choose
 from content.models import Article, Delivery, DeliveryKind
+from content.pipeline import is_breaking
+from content.preferences import QuietHours
+from content.routing import ChannelOptions, Effective, options_for, publish_options, target_of
 from content.storage import Repository
 
 log = logging.getLogger(__name__)
@@ -71,8 +77,21 @@ class WorkerConfig:
     retry_cap: float = 30.0  # ... doubling up to this
 
 
-def _chat_arg(chat_id: str) -> int | str:
-    return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+@dataclass(frozen=True)
+class Publishing:
+    """How channel posts go out: CHANNEL_OPTIONS, CHANNEL_QUIET_HOURS, PIN_BREAKING, PIN_HOURS."""
+
+    channel_options: Mapping[str, ChannelOptions] = field(default_factory=dict)
+    quiet: QuietHours | None = None
+    pin_breaking: bool = True
+    pin_hours: float = 6.0
+
+
+def _chat_arg(chat_id: str) -> tuple[int | str, int | None]:
+    """The chat and forum topic of a delivery's chat: "chat", or "chat:thread" (a Target key)."""
+    target = target_of(chat_id)
+    chat = target.chat
+    return (int(chat) if chat.lstrip("-").isdigit() else chat), target.thread
 
 
 class DeliveryWorker:
@@ -91,6 +110,7 @@ class DeliveryWorker:
         config: WorkerConfig | None = None,
         window: SendWindow | None = None,
         zone: tzinfo = UTC,
+        publishing: Publishing | None = None,
     ) -> None:
         self.repo = repo
         self.bot = bot
@@ -98,6 +118,8 @@ class DeliveryWorker:
         self.wakeup = wakeup
         self.pacing = pacing or PacerConfig()
         self.config = config or WorkerConfig()
+        self.publishing = publishing or Publishing()
+        self.zone = zone
         self.host = liveness.this_host()
         self.id = liveness.new_worker_id(self.host)
         self.chats = ChatPacer(self.pacing)
@@ -123,6 +145,9 @@ class DeliveryWorker:
             notify=notify,
             max_age=self.config.max_age,
         )
+        self.pins = Pinner(repo=repo, bot=bot, hours=self.publishing.pin_hours, notify=notify)
+        # The publish options of channel posts on the wire, for a fallback prepared anew.
+        self._options: dict[int, Effective] = {}
         self.heartbeat = liveness.Heartbeat()
         self.stopping = asyncio.Event()
         self._backoff = Backoff(self.config.retry_first, self.config.retry_cap)
@@ -390,6 +415,9 @@ class DeliveryWorker:
             log.warning("could not requeue delivery %d (%s)", delivery.id, describe(exc))
 
     async def _send(self, delivery: Delivery) -> None:
+        if delivery.delete_due:  # the story was withdrawn: delete its post (withdrawals.py)
+            await delete_post(delivery, bot=self.bot, outcomes=self.outcomes)
+            return
         if delivery.kind in BUNDLES:
             await self._send_bundle(delivery)
             return
@@ -400,9 +428,15 @@ class DeliveryWorker:
             )
             return
         voice = self.voices.outlet
-        if delivery.kind is DeliveryKind.READER:
+        if delivery.kind in (DeliveryKind.READER, DeliveryKind.REVIEW):  # an editor's language
             voice = await self.voices.get(delivery.chat_id)
         rendered, post = self.renders.get(article, delivery.kind, voice)
+        options = NO_OPTIONS
+        if delivery.kind is DeliveryKind.CHANNEL:
+            options = self._publish_options(article, delivery, has_photo=post.is_photo)
+            if options != NO_OPTIONS:
+                rendered, post = self.renders.get(article, delivery.kind, voice, options)
+                self._options[delivery.id] = options
         try:
             try:
                 message_id = await self._put(delivery, post)
@@ -413,7 +447,8 @@ class DeliveryWorker:
                 # Telegram could not use the image (unreachable, not a picture, too big):
                 # the story still goes out, as a text post.
                 log.warning("photo of article %s refused (%s); posting it as text", article.id, exc)
-                message_id = await self._put(delivery, self.renders.prepare(rendered, photo=False))
+                text_post = self.renders.prepare(rendered, photo=False, options=options)
+                message_id = await self._put(delivery, text_post)
         except TelegramError as exc:
             outcome = classify(exc)
             if outcome.verdict is Verdict.UNCHANGED and delivery.message_id is not None:
@@ -422,7 +457,32 @@ class DeliveryWorker:
             else:
                 await self.outcomes.apply(delivery, article, rendered, outcome)
                 return
+        finally:
+            self._options.pop(delivery.id, None)
+        sent_at = self.clock()
         await self.recorder.record_sent(delivery.id, message_id)
+        metrics.posted(delivery, sent_at)  # ingest-to-post latency of a new channel post
+        if options.pin and not is_edit(delivery):
+            await self.pins.pin(
+                delivery_id=delivery.id, key=delivery.chat_id, message_id=message_id, now=sent_at
+            )
+
+    def _publish_options(
+        self, article: Article, delivery: Delivery, *, has_photo: bool
+    ) -> Effective:
+        """The story's, the channel's and the hour's say, for this channel post now."""
+        rules = self.publishing
+        return publish_options(
+            article.options,
+            options_for(target_of(delivery.chat_id), rules.channel_options),
+            url=article.url,
+            has_photo=has_photo,
+            quiet=rules.quiet,
+            now=self.clock(),
+            zone=self.zone,
+            breaking=is_breaking(article),
+            pin_breaking=rules.pin_breaking,
+        )
 
     async def _read_voices(self, claimed: list[Delivery]) -> None:
         """The languages and zones of a claim's readers, in one query (not one per send)."""
@@ -458,8 +518,12 @@ class DeliveryWorker:
 
     async def _put(self, delivery: Delivery, post: Prepared) -> int:
         """Send the post, or edit the channel post sent before when the story changed."""
-        chat = _chat_arg(delivery.chat_id)
+        chat, thread = _chat_arg(delivery.chat_id)
+        options = self._options.get(delivery.id)
+        if options is not None:
+            # A fallback (plain text after refused HTML) is prepared without the options.
+            post = with_options(post, options)
         if is_edit(delivery):
             assert delivery.message_id is not None
             return await self.bot.edit_prepared(chat, delivery.message_id, post)
-        return await self.bot.send_prepared(chat, post)
+        return await self.bot.send_prepared(chat, post, thread=thread)

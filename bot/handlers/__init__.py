@@ -15,11 +15,13 @@ from bot.handlers import (
     fallback,
     inline,
     links,
+    review,
     settings,
     start,
     subscriptions,
 )
 from bot.handlers.common import NEW_MESSAGES
+from bot.handlers.counting import counting_handler
 from bot.handlers.reader_context import reader_context_handler
 from bot.handlers.throttle import throttle_handler
 
@@ -40,6 +42,8 @@ def command_handlers(admin_ids: frozenset[int]) -> list[AnyHandler]:
 def all_handlers(admin_ids: frozenset[int]) -> dict[int, Sequence[AnyHandler]]:
     """Every handler by group, in the order PTB tries them."""
     return {
+        # Counted before anything can stop it (it never stops one itself): /metrics.
+        -3: [counting_handler()],
         # First, for every update: a reader over their limit goes no further.
         -2: [throttle_handler()],
         # Then who is asking: settings, zone and language for every handler below (a group of
@@ -56,6 +60,8 @@ def all_handlers(admin_ids: frozenset[int]) -> dict[int, Sequence[AnyHandler]]:
             *settings.BUTTONS,
             *start.BUTTONS,
             *digests.BUTTONS,
+            # Editors' review buttons (the handler refuses anyone not in ADMIN_IDS).
+            *review.BUTTONS,
             # Before the fallback: plain text holding a link is a request for that story.
             *links.HANDLERS,
             # Last: whatever no feature claimed gets a hint (unknown commands, plain text,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from telegram import Update
 
@@ -10,21 +11,44 @@ from bot import rendering
 from bot.callbacks import ArticlePage, BackToCard, NoOp, OpenArticle
 from bot.context import NewswireContext
 from bot.handlers.common import argument_text, edit, on_button, reply
+from bot.rendering.replies import answer_withdrawn, withdrawn_story
 from content.models import Article, is_article_id
-from content.visibility import is_visible
+from content.visibility import is_visible, is_withdrawn
 
 LATEST_DEFAULT = 5
 LATEST_MAX = 20
 _COUNT = re.compile(r"[0-9]{1,6}")  # ASCII digits: "²".isdigit() is true, int("²") fails
 
 
+class Withdrawn:
+    """A story readers could see until its publisher took it back."""
+
+
+WITHDRAWN = Withdrawn()
+
+
 async def readable_article(context: NewswireContext, article_id: str) -> Article | None:
     """The story a reader asked for, or None: unknown and not-yet-visible look the same."""
+    found = await look_up(context, article_id)
+    return found if isinstance(found, Article) else None
+
+
+async def look_up(context: NewswireContext, article_id: str) -> Article | Withdrawn | None:
+    """The story a reader asked for, WITHDRAWN, or None (unknown, or not visible yet).
+
+    Only a story readers could have seen is said to be withdrawn: one withdrawn under embargo
+    or before review is unknown, like any story they may not see.
+    """
     if not is_article_id(article_id):
         return None
     services = context.services
     article = await services.repo.articles.get(article_id)
-    if article is None or not is_visible(article, now=services.clock()):
+    if article is None:
+        return None
+    now = services.clock()
+    if is_withdrawn(article) and is_visible(replace(article, withdrawn_at=None), now=now):
+        return WITHDRAWN
+    if not is_visible(article, now=now):
         return None
     return article
 
@@ -42,9 +66,12 @@ async def latest(update: Update, context: NewswireContext) -> None:
 
 async def show_article(update: Update, context: NewswireContext, article_id: str) -> None:
     """Reply with an article's card, or say it is not there."""
-    article = await readable_article(context, article_id)
+    article = await look_up(context, article_id)
     if article is None:
         await reply(update, rendering.not_found(article_id))
+        return
+    if isinstance(article, Withdrawn):
+        await reply(update, withdrawn_story())
         return
     await reply(update, rendering.article_card(article, zone=context.reader.zone))
 
@@ -63,11 +90,14 @@ async def _pressed_article(
     """The article a button names, if a reader may see it; answers the press."""
     query = update.callback_query
     assert query is not None
-    article = await readable_article(context, article_id)
+    article = await look_up(context, article_id)
     if article is None:
         await query.answer(rendering.answer_gone(), show_alert=True)
-    else:
-        await query.answer()
+        return None
+    if isinstance(article, Withdrawn):
+        await query.answer(answer_withdrawn(), show_alert=True)
+        return None
+    await query.answer()
     return article
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from bot.delivery.liveness import WorkerHealth
 from bot.rendering.i18n import _
 from bot.rendering.text import Rendered, escape, notice, shorten
 from content.models import Delivery, DeliveryState
 from content.storage import OutboxCounts
+from content.storage.activity import ActivityMinute
+from content.storage.outbox import SentMinute
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +21,34 @@ class SendingHealth:
 
     worker: WorkerHealth | None
     oldest_pending: timedelta | None  # None: nothing waits
+
+
+@dataclass(frozen=True, slots=True)
+class ActivitySeries:
+    """What the chart draws: sends and activity per minute in [start, end), and the zone."""
+
+    start: datetime
+    end: datetime
+    zone: tzinfo
+    sent: Sequence[SentMinute]
+    activity: Sequence[ActivityMinute]
+
+    @property
+    def channel_total(self) -> int:
+        return sum(m.channel for m in self.sent)
+
+    @property
+    def readers_total(self) -> int:
+        return sum(m.readers for m in self.sent)
+
+    @property
+    def throttled_total(self) -> int:
+        return sum(m.throttled for m in self.activity)
+
+    @property
+    def zone_name(self) -> str:
+        """The zone as editors set it (TIMEZONE), else its abbreviation at the end."""
+        return str(getattr(self.zone, "key", None) or self.end.astimezone(self.zone).tzname())
 
 
 def _age(seconds: float) -> str:
@@ -80,6 +110,19 @@ def stats(
             lines.append(f"• {escape(item.article_id)} → {escape(item.chat_id)}: {escape(reason)}")
         lines.append(_("Re-queue an article's with /retry <i>article id</i>."))
     return Rendered("\n".join(lines))
+
+
+def stats_chart_caption(series: ActivitySeries) -> str:
+    """The /stats chart's caption (plain text): the 24 hours' totals and the zone."""
+    return _(
+        "Last 24 hours ({zone}): channel posts {channel}, reader messages {readers},"
+        " 429s {throttled}"
+    ).format(
+        zone=series.zone_name,
+        channel=series.channel_total,
+        readers=series.readers_total,
+        throttled=series.throttled_total,
+    )
 
 
 def retried(article_id: str, count: int) -> Rendered:

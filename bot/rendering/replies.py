@@ -8,6 +8,7 @@ from typing import Protocol
 from bot.rendering.i18n import _
 from bot.rendering.text import Rendered, escape, format_number, hashtag, notice
 from content.models import SubscriptionKind
+from content.storage.outbox import Withdrawal
 
 
 class CommandDoc(Protocol):
@@ -122,6 +123,45 @@ def usage_unsubscribe() -> Rendered:
 def not_found(article_id: str) -> Rendered:
     """The same answer for an unknown id and a story readers may not see yet."""
     return notice(_("No article with id {id}. Try /latest.").format(id=article_id[:40]))
+
+
+def withdrawn_story() -> Rendered:
+    """/read, a deep link or an article button of a story its publisher took back."""
+    return notice(answer_withdrawn())
+
+
+def answer_withdrawn() -> str:
+    return _("This story was withdrawn by its publisher.")
+
+
+def post_not_deleted(
+    title: str, *, chat: str, message_id: int, reason: str, link: str | None
+) -> str:
+    """For the editors: Telegram refused to delete a withdrawn story's channel post."""
+    text = _(
+        "Could not delete the post of the withdrawn story “{title}” in {chat} "
+        "(message {message_id}: {reason}). Please remove it by hand."
+    ).format(title=title, chat=chat, message_id=message_id, reason=reason)
+    return f"{text} {link}" if link else text
+
+
+def usage_withdraw() -> Rendered:
+    return notice(_("Usage: /withdraw <article id>: deletes its channel posts, hides it."))
+
+
+def withdrew(article_id: str, done: Withdrawal | None) -> Rendered:
+    """The editor's answer to /withdraw."""
+    shown = escape(article_id)
+    if done is None:
+        return notice(_("No article with id {id}.").format(id=shown))
+    if not done.first:
+        return notice(_("{id} was withdrawn already.").format(id=shown))
+    posts = done.deletes + done.in_flight
+    return Rendered(
+        _("Withdrew {id}. Channel posts to delete: {posts}. Messages not sent: {unsent}.").format(
+            id=shown, posts=posts, unsent=done.unsent
+        )
+    )
 
 
 def bad_keyword(most: int) -> Rendered:

@@ -157,9 +157,11 @@ class Sandbox:
         """Create a basic group with the bot as a member."""
         return self.state.add_group(title)
 
-    def add_forum(self, title: str = "Forum", username: str | None = None) -> int:
+    def add_forum(
+        self, title: str = "Forum", username: str | None = None, chat_id: int | None = None
+    ) -> int:
         """Create a forum supergroup (`is_forum`, bot an administrator); returns its chat id."""
-        return self.state.add_forum(title, username)
+        return self.state.add_forum(title, username, chat_id)
 
     def add_topic(self, chat_id: int | str, name: str) -> int:
         """A new topic in a forum supergroup; returns its message_thread_id (General is 1)."""

@@ -217,13 +217,20 @@ class State:
         self.touch_chat(chat_id)
         return chat_id
 
-    def add_forum(self, title: str, username: str | None = None) -> int:
-        """Create a forum supergroup (`is_forum`) where the bot is an administrator."""
+    def add_forum(self, title: str, username: str | None = None, chat_id: int | None = None) -> int:
+        """Create a forum supergroup (`is_forum`) where the bot is an administrator.
+
+        `chat_id`: a chosen negative id (a configured `-100…:thread` route), else the next one.
+        """
         name = (username or "").lstrip("@") or None
         if name is not None and name.lower() in self.usernames:
             raise Refused(f"@{name} is taken")
-        self._next_supergroup += 1
-        chat_id = -self._next_supergroup
+        if chat_id is not None:
+            if chat_id >= 0 or chat_id in self.chats:
+                raise Refused(f"chat {chat_id} exists or is not a supergroup id")
+        else:
+            self._next_supergroup += 1
+            chat_id = -self._next_supergroup
         self.chats[chat_id] = Chat(
             id=chat_id,
             type="supergroup",

@@ -19,6 +19,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from content.models import is_article_id
+from content.parsing.options import OptionError, read_options
 from content.sources.base import Entry, canonical_url, fallback_key
 
 PUSH_SOURCE = "push"
@@ -129,6 +130,11 @@ def push_entry(data: dict[str, Any], *, zone: tzinfo) -> Pushed:
     published = _time(data, "published", zone)
     body_html, paragraphs = _body(body) if body else (None, ())
     key = explicit_id or (canonical_url(url) if url else fallback_key(title, published))
+    try:
+        # The front matter's fields, by the same names (`status: withdrawn` included).
+        options = read_options(data)
+    except OptionError as exc:
+        raise PayloadError(str(exc)) from None
     entry = Entry(
         source=PUSH_SOURCE,
         key=key,
@@ -144,6 +150,7 @@ def push_entry(data: dict[str, Any], *, zone: tzinfo) -> Pushed:
         publish_at=_time(data, "publish_at", zone),
         withdrawn=deleting,
         explicit_id=explicit_id,
+        options=options,
     )
     return Pushed(entry, action)
 

@@ -98,7 +98,9 @@ async def publish(services: Services, pushed: Pushed) -> str:
         default_tz=services.zone,
         full_text=FullText.NEVER,  # a push carries its body; nothing to fetch
     )
-    await plan_and_wake(services, now=now, edits=report.edits, via=" (pushed)")
+    await plan_and_wake(
+        services, now=now, edits=report.edits, deletes=report.deletes, via=" (pushed)"
+    )
     stored = report.new or report.updated or report.withdrawn
     return stored[0] if stored else pushed.entry.article_id
 

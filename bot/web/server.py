@@ -1,7 +1,6 @@
 """Newswire's own web server (aiohttp): the app factory, JSON errors, start and stop.
 
-Routes are added by feature modules (`push.install`); health, metrics and Telegram webhooks
-join the same app later.
+Routes are added by feature modules (`push.install`, `webhook.install`, `health.install`).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from content.models import (
 )
 from content.parsing.boilerplate import find_channel_hint, is_boilerplate
 from content.parsing.frontmatter import field_value, load_front_matter
+from content.parsing.options import OptionError, read_options
 from content.parsing.text import (
     ImpossibleDateError,
     check_year,
@@ -315,6 +316,12 @@ def parse_markdown(text: str, *, default_tz: tzinfo, source: str = "<markdown>")
     else:
         article_id = headline_id(title, published)
 
+    try:
+        options = read_options(meta)
+    except OptionError as exc:
+        raise ArticleParseError(
+            source, f"front matter '{exc.field}' must be {exc.expected}, not {shorten(exc.value)}"
+        ) from None
     standfirst_key = _first_present(meta, "standfirst", "description", "subtitle")
     author_key = _first_present(meta, "author", "authors")
     return Article(
@@ -330,4 +337,5 @@ def parse_markdown(text: str, *, default_tz: tzinfo, source: str = "<markdown>")
         image=_text_value(meta, "image", source),
         publish_at=publish_at,
         source=source,
+        options=options,
     )

@@ -8,11 +8,11 @@ edit what was posted). No I/O here.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from content.models import make_article_id
+from content.models import PublishOptions, make_article_id
 
 # Query parameters that only say where a click came from: never part of a story's identity.
 TRACKING_PARAMETERS = frozenset(
@@ -104,6 +104,7 @@ class Entry:
     publish_at: datetime | None = None
     withdrawn: bool = False
     explicit_id: str | None = None  # an id the CMS gave (push `id`)
+    options: PublishOptions = field(default_factory=PublishOptions)  # push fields, as asked
 
     @property
     def article_id(self) -> str:

@@ -20,7 +20,7 @@ import asyncio
 import hashlib
 import logging
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -82,6 +82,8 @@ class PollConfig:
     full_text: FullText = FullText.AUTO
     jitter: float = JITTER
     concurrency: int = 8
+    # Told each poll's result: "ok", "unchanged" (304 or the same body) or "failed" (metrics).
+    observe: Callable[[str], None] | None = None
 
 
 async def register_sources(
@@ -97,6 +99,40 @@ async def register_sources(
             )
         )
     return registered
+
+
+async def probe(
+    fetcher: Fetcher, spec: str, *, url: str | None = None, now: datetime, default_tz: tzinfo
+) -> int:
+    """Fetch and parse a source as its first poll would, storing nothing; its entry count.
+
+    `url`: where a registered source is fetched now (a redirect may have moved it). Raises
+    FetchError, FeedError or WordPressError (`newswire doctor` reports them).
+    """
+    kind, spec_url = parse_spec(spec)
+    source = PolledSource(
+        id=0,
+        kind=kind,
+        spec=spec,
+        url=url or spec_url,
+        title=None,
+        state=SourceState.ACTIVE,
+        etag=None,
+        last_modified=None,
+        content_hash=None,
+        cursor=None,
+        last_success_at=None,  # a first poll: WordPress reads one page only
+        last_error=None,
+        failures=0,
+        failing_since=None,
+        notified_failing=False,
+        next_poll_at=now,
+        interval=0.0,
+        items_seen=0,
+        created_at=now,
+    )
+    poll = _poll_wordpress if kind is SourceKind.WORDPRESS else _poll_feed
+    return len((await poll(fetcher, source, default_tz=default_tz)).entries)
 
 
 @dataclass(slots=True)
@@ -190,18 +226,23 @@ async def poll_source(
         else:
             outcome = await _poll_feed(fetcher, source, default_tz=default_tz)
     except FetchError as exc:
+        _observe(config, "failed")
         await _failed(
             writes, source, report, exc.reason, exc.status, exc.retry_after, now, config, rng
         )
         return report
     except (FeedError, WordPressError) as exc:
+        _observe(config, "failed")
         await _failed(writes, source, report, str(exc), None, None, now, config, rng)
         return report
     except Exception as exc:  # a bug in one source's handling must not stop the others
         log.exception("polling %s failed unexpectedly", source.spec)
         reason = f"unexpected error ({type(exc).__name__})"
+        _observe(config, "failed")
         await _failed(writes, source, report, reason, None, None, now, config, rng)
         return report
+
+    _observe(config, "ok" if outcome.entries else "unchanged")
 
     async def fetch_page(url: str) -> bytes | None:
         try:
@@ -385,6 +426,11 @@ async def _failed(
     await writes.add(source.id, values)
 
 
+def _observe(config: PollConfig, result: str) -> None:
+    if config.observe is not None:
+        config.observe(result)
+
+
 def backoff(interval: float, failures: int, retry_after: float | None = None) -> float:
     """Seconds to wait after `failures` failed polls in a row (Retry-After honoured, ≤ 1 day)."""
     delay = min(interval * 2.0 ** max(0, min(failures - 1, 32)), MAX_BACKOFF)
@@ -434,6 +480,7 @@ def _merge(into: IngestReport, part: IngestReport) -> None:
     into.errors.extend(part.errors)
     into.status_changes.extend(part.status_changes)
     into.withdrawn.extend(part.withdrawn)
+    into.deletes += part.deletes
 
 
 def specs_of(sources: Sequence[PolledSource]) -> list[str]:

@@ -78,6 +78,7 @@ def article_from_row(row: Any) -> Article:
         options=PublishOptions.from_json(json.loads(row.options) if row.options else None),
         withdrawn_at=row.withdrawn_at,
         review=ReviewState(row.review) if row.review else None,
+        reviewed_by=row.reviewed_by,
     )
 
 
@@ -183,6 +184,22 @@ async def archive_in(conn: AsyncConnection, article_id: str, *, now: datetime) -
     await conn.execute(
         update(articles).where(articles.c.id == article_id).values(archived=True, planned_at=now)
     )
+
+
+async def withdraw_in(conn: AsyncConnection, article_id: str, *, now: datetime) -> bool | None:
+    """Mark the story withdrawn, keeping the first time (caller's commit).
+
+    True when this call withdrew it, False when it was already, None when there is no such story.
+    """
+    result = await conn.execute(
+        update(articles)
+        .where(articles.c.id == article_id, articles.c.withdrawn_at.is_(None))
+        .values(withdrawn_at=now)
+    )
+    if result.rowcount:
+        return True
+    found = await conn.scalar(select(articles.c.id).where(articles.c.id == article_id))
+    return False if found is not None else None
 
 
 class ArticleStore(Store):
@@ -297,3 +314,39 @@ class ArticleStore(Store):
         async with self.engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
         return [article_from_row(r) for r in rows]
+
+    async def set_review(
+        self,
+        *,
+        article_id: str,
+        state: ReviewState,
+        by: str,
+        only_from: Sequence[ReviewState],
+    ) -> bool:
+        """An editor's decision, taken only while the story's review is one of `only_from`.
+
+        One conditional UPDATE: of two editors publishing at once, only one changes the row
+        (True); the other sees False. A story never under review (NULL) is left alone.
+        """
+        stmt = (
+            update(articles)
+            .where(
+                articles.c.id == article_id,
+                articles.c.review.in_([s.value for s in only_from]),
+            )
+            .values(review=state.value, reviewed_by=by)
+        )
+        async with self.engine.begin() as conn:
+            result = await conn.execute(stmt)
+        return bool(result.rowcount)
+
+    async def set_summary(self, *, article_id: str, summary: str, now: datetime) -> bool:
+        """An editor's summary replaces the story's; False when unknown or already so."""
+        stmt = (
+            update(articles)
+            .where(articles.c.id == article_id, articles.c.summary != summary)
+            .values(summary=summary, updated_at=now)
+        )
+        async with self.engine.begin() as conn:
+            result = await conn.execute(stmt)
+        return bool(result.rowcount)

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from content.models import Article, ChatId, Delivery, DeliveryKind, DeliveryState, chat_id_of
+from content.models import (
+    Article,
+    ChatId,
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    ReviewState,
+    chat_id_of,
+)
 from content.preferences import ReaderSettings
 from content.storage import articles as article_rows
 from content.storage import readers
 from content.storage._base import RETRYABLE_STATES, Store, delivery_from_row, insert
+from content.storage.activity import epoch_minute
 from content.storage.tables import UTCDateTime, articles, deliveries
 
 LEASE = timedelta(seconds=60)
@@ -25,10 +34,30 @@ HoldRule = Callable[[ReaderSettings], datetime | None]
 
 
 @dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """What withdrawing a story did to its deliveries (all zero when done before)."""
+
+    article_id: str
+    first: bool  # this call withdrew the story (False: it was withdrawn already)
+    unsent: int  # deliveries that will never go out
+    deletes: int  # sent channel posts queued to be deleted
+    in_flight: int  # sends on the wire: a channel post is deleted once it is recorded
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxCounts:
     by_state: dict[DeliveryState, int]
     sent_last_hour: int
     failed_last_hour: int
+
+
+@dataclass(frozen=True, slots=True)
+class SentMinute:
+    """Messages sent in one minute (UTC, its start): channel posts and readers' messages."""
+
+    minute: datetime
+    channel: int
+    readers: int  # stories, digests and "while you were away" messages
 
 
 async def give_up_pending(
@@ -153,6 +182,76 @@ class Outbox(Store):
                 select(func.count()).where(deliveries.c.article_id == article.id)
             )
         return int(total or 0)
+
+    async def plan_review(
+        self, article: Article, *, editors: Sequence[str], now: datetime, priority: int = 0
+    ) -> int:
+        """Queue the story's preview for each editor; it waits for them (review WAITING).
+
+        Previews and the story's state are one commit. The story stays unplanned (planned_at
+        NULL) until an editor publishes it; then `plan` queues it like any other. Returns
+        the story's previews (one per editor, never two).
+        """
+        rows = [
+            {
+                "article_id": article.id,
+                "chat_id": chat_id_of(editor),
+                "kind": DeliveryKind.REVIEW.value,
+                "priority": priority,
+                "rank": n,
+                "state": DeliveryState.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for n, editor in enumerate(editors, start=1)
+        ]
+        async with self.engine.begin() as conn:
+            if rows:
+                await conn.execute(insert(deliveries, conn).on_conflict_do_nothing(), rows)
+            await conn.execute(
+                update(articles)
+                .where(articles.c.id == article.id, articles.c.review.is_(None))
+                .values(review=ReviewState.WAITING.value)
+            )
+            # Counted, not rowcount: asyncpg reports none for a many-row insert.
+            queued = await conn.scalar(
+                select(func.count()).where(
+                    deliveries.c.article_id == article.id,
+                    deliveries.c.kind == DeliveryKind.REVIEW.value,
+                )
+            )
+        return int(queued or 0)
+
+    async def stop_queued(self, *, article_id: str, by: str) -> int | None:
+        """An editor holds a published story: its unsent channel posts and reader messages go.
+
+        In one commit the unsent rows are deleted and the story becomes HELD and unplanned,
+        so publishing it again plans what was stopped (what was sent is kept and skipped).
+        A post already on the wire cannot be stopped. None: nothing was left to stop (all
+        sent, or imported as the archive); the story is then left as it was.
+        """
+        unsent = (
+            deliveries.c.article_id == article_id,
+            deliveries.c.kind.in_([DeliveryKind.CHANNEL.value, DeliveryKind.READER.value]),
+            or_(
+                deliveries.c.state.in_(RETRYABLE_STATES),
+                and_(deliveries.c.state == DeliveryState.HELD.value, deliveries.c.bundle.is_(None)),
+            ),
+        )
+        story = articles.c.id == article_id
+        async with self.engine.begin() as conn:
+            stopped = int((await conn.execute(delete(deliveries).where(*unsent))).rowcount or 0)
+            planned = await conn.scalar(select(articles.c.planned_at).where(story))
+            if not stopped and planned is not None:
+                return None
+            await conn.execute(
+                update(articles)
+                .where(story, articles.c.archived.is_(False))
+                .values(review=ReviewState.HELD.value, reviewed_by=by, planned_at=None)
+            )
+        return stopped
 
     async def bundle_due(
         self,
@@ -350,16 +449,26 @@ class Outbox(Store):
         return UTCDateTime().process_result_value(value, self.engine.dialect) if value else None
 
     async def requeue_channel_edits(self, article_id: str, *, now: datetime) -> int:
-        """An article's sent channel posts go back to the queue, to be edited in place.
+        """An article's sent channel posts (and editors' previews) go back to be edited in place.
 
         The row keeps its message id: the worker edits that message instead of sending a
         new one. A post still on the wire (sending, its result not yet recorded) is marked
         `edit_due` and goes back as an edit when it is recorded. Reader messages are left as
         they are (readers open the story fresh).
         """
+        kinds = (DeliveryKind.CHANNEL, DeliveryKind.REVIEW)
+        return await self._requeue_edits(article_id, kinds, now=now)
+
+    async def requeue_review_edits(self, article_id: str, *, now: datetime) -> int:
+        """The editors' previews of an article are edited (a decision changed what they say)."""
+        return await self._requeue_edits(article_id, (DeliveryKind.REVIEW,), now=now)
+
+    async def _requeue_edits(
+        self, article_id: str, kinds: Sequence[DeliveryKind], *, now: datetime
+    ) -> int:
         channel_posts = (
             deliveries.c.article_id == article_id,
-            deliveries.c.kind == DeliveryKind.CHANNEL.value,
+            deliveries.c.kind.in_([k.value for k in kinds]),
         )
         sent = (
             update(deliveries)
@@ -392,11 +501,13 @@ class Outbox(Store):
         """Record (delivery id, Telegram message id, sent at) for many sends in one commit.
 
         A post corrected while it was on the wire (`edit_due`) goes back to the queue at
-        once, keeping its message id, to be edited.
+        once, keeping its message id, to be edited; a channel post withdrawn while on the
+        wire (`delete_due`), to be deleted. A reader's message stays (readers keep theirs).
         """
         if not results:
             return
-        due = deliveries.c.edit_due
+        deleting = and_(deliveries.c.delete_due, deliveries.c.kind == DeliveryKind.CHANNEL.value)
+        due = or_(deliveries.c.edit_due, deleting)
         stmt = (
             update(deliveries)
             .where(deliveries.c.id == bindparam("b_id"))
@@ -411,6 +522,7 @@ class Outbox(Store):
                 claimed_by=None,
                 lease_until=None,
                 edit_due=False,
+                delete_due=deleting,
             )
         )
         rows = [{"b_id": i, "b_message": m, "b_at": at} for i, m, at in results]
@@ -442,12 +554,113 @@ class Outbox(Store):
             delivery_id, state=DeliveryState.DEAD.value, last_error=error, updated_at=now
         )
 
+    async def mark_pinned(self, *, delivery_id: int, until: datetime) -> None:
+        """The sent post was pinned: unpin it at `until` (its claim and state stay as they are)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(deliveries).where(deliveries.c.id == delivery_id).values(pinned_until=until)
+            )
+
+    async def pins_due(self, *, now: datetime, limit: int) -> list[Delivery]:
+        """Pinned posts whose time is up, earliest first."""
+        stmt = (
+            select(deliveries)
+            .where(deliveries.c.pinned_until <= now, deliveries.c.message_id.is_not(None))
+            .order_by(deliveries.c.pinned_until, deliveries.c.id)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [delivery_from_row(r) for r in rows]
+
+    async def clear_pin(self, *, delivery_id: int) -> None:
+        """The post was unpinned (or cannot be): nothing more to do for its pin."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(deliveries).where(deliveries.c.id == delivery_id).values(pinned_until=None)
+            )
+
     async def _set(self, delivery_id: int, **values: Any) -> None:
         values.update(claimed_by=None, lease_until=None)
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(deliveries).where(deliveries.c.id == delivery_id).values(**values)
             )
+
+    async def withdraw(self, article_id: str, *, now: datetime, reason: str) -> Withdrawal | None:
+        """Withdraw the story and its deliveries in one commit (None: no such story).
+
+        Unsent deliveries (review previews aside) become withdrawn; each channel post that
+        went out (sent, its edit queued, or a dead edit) is queued to be deleted; one on the
+        wire is marked `delete_due` and deleted once recorded. Readers' messages stay.
+        Idempotent: what is withdrawn or queued already is not queued again.
+        """
+        story = (
+            deliveries.c.article_id == article_id,
+            deliveries.c.kind != DeliveryKind.REVIEW.value,
+        )
+        posted = (
+            update(deliveries)
+            .where(
+                *story,
+                deliveries.c.kind == DeliveryKind.CHANNEL.value,
+                deliveries.c.message_id.is_not(None),
+                deliveries.c.delete_due.is_(False),
+                deliveries.c.state.in_(
+                    [*RETRYABLE_STATES, DeliveryState.SENT.value, DeliveryState.DEAD.value]
+                ),
+            )
+            .values(
+                state=DeliveryState.PENDING.value,
+                delete_due=True,
+                edit_due=False,
+                next_attempt_at=now,
+                attempts=0,
+                last_error=None,
+                created_at=now,  # the delete's own age decides when retrying it stops
+                updated_at=now,
+            )
+        )
+        held = deliveries.c.state == DeliveryState.HELD.value
+        waiting = and_(held, deliveries.c.bundle.is_(None))
+        unsent = (
+            update(deliveries)
+            .where(
+                *story,
+                deliveries.c.message_id.is_(None),
+                or_(deliveries.c.state.in_(RETRYABLE_STATES), waiting),
+            )
+            .values(state=DeliveryState.WITHDRAWN.value, last_error=reason, updated_at=now)
+        )
+        in_flight = (
+            update(deliveries)
+            .where(
+                *story,
+                deliveries.c.state == DeliveryState.SENDING.value,
+                deliveries.c.delete_due.is_(False),
+            )
+            .values(delete_due=True, updated_at=now)
+        )
+        async with self.engine.begin() as conn:
+            first = await article_rows.withdraw_in(conn, article_id, now=now)
+            if first is None:
+                return None
+            deletes = (await conn.execute(posted)).rowcount or 0
+            withdrawn = (await conn.execute(unsent)).rowcount or 0
+            flying = (await conn.execute(in_flight)).rowcount or 0
+        return Withdrawal(article_id, first, int(withdrawn), int(deletes), int(flying))
+
+    async def mark_withdrawn(self, *, delivery_id: int, now: datetime) -> None:
+        """The withdrawn story's post is gone (deleted, or never sent): nothing left to do."""
+        await self._set(
+            delivery_id,
+            state=DeliveryState.WITHDRAWN.value,
+            delete_due=False,
+            edit_due=False,
+            pinned_until=None,  # a deleted post has no pin left to take down
+            last_error=None,
+            updated_at=now,
+        )
 
     async def requeue_dead(self, *, article_id: str, now: datetime) -> int:
         """An editor's /retry: dead deliveries of the article go back to the queue."""
@@ -504,3 +717,29 @@ class Outbox(Store):
             sent_last_hour=int(sent or 0),
             failed_last_hour=int(failed or 0),
         )
+
+    async def sent_per_minute(self, *, since: datetime, until: datetime) -> list[SentMinute]:
+        """Sends in [since, until) by minute, channel posts apart from readers' (the chart)."""
+        minute = epoch_minute(deliveries.c.sent_at, self.engine.dialect.name).label("minute")
+        is_channel = case((deliveries.c.kind == DeliveryKind.CHANNEL.value, 1), else_=0)
+        kinds = (DeliveryKind.CHANNEL, DeliveryKind.READER, DeliveryKind.DIGEST, DeliveryKind.AWAY)
+        stmt = (
+            select(minute, func.sum(is_channel), func.count())
+            .where(
+                deliveries.c.sent_at >= since,
+                deliveries.c.sent_at < until,
+                deliveries.c.kind.in_([k.value for k in kinds]),
+            )
+            .group_by(minute)
+            .order_by(minute)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [
+            SentMinute(
+                minute=datetime.fromtimestamp(int(m) * 60, UTC),
+                channel=int(channel),
+                readers=int(total) - int(channel),
+            )
+            for m, channel, total in rows
+        ]

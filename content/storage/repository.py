@@ -7,10 +7,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from content.storage.activity import Activity
 from content.storage.articles import ArticleStore
 from content.storage.budget import Budget
 from content.storage.locks import Locks
@@ -39,7 +40,7 @@ def alembic_config(connection: Connection) -> Config:
 
 
 class Repository:
-    """Async storage: `articles`, `sources`, `readers`, `outbox`, `budget`, `locks`.
+    """Async storage: `articles`, `sources`, `readers`, `outbox`, `budget`, `locks`, `activity`.
 
     `engine` is public: test helpers and benches that need SQL of their own use it.
     """
@@ -52,6 +53,7 @@ class Repository:
         self.outbox = Outbox(engine)
         self.budget = Budget(engine)
         self.locks = Locks(engine)
+        self.activity = Activity(engine)
 
     @classmethod
     def open(cls, database_url: str) -> Repository:
@@ -77,6 +79,11 @@ class Repository:
 
         async with self.engine.begin() as conn:
             await conn.run_sync(upgrade)
+
+    async def ping(self) -> None:
+        """One trivial query; raises when the database does not answer (health checks)."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
         await self.engine.dispose()

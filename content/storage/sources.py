@@ -163,6 +163,14 @@ class SourceStore(Store):
                 stmt.on_conflict_do_update(index_elements=[source_files.c.path], set_=values)
             )
 
+    async def forget_files(self, paths: Iterable[str]) -> None:
+        """The files left the folder: their records go (a file coming back is read anew)."""
+        gone = list(paths)
+        async with self.engine.begin() as conn:
+            for start in range(0, len(gone), 500):  # SQLite bounds a statement's parameters
+                chunk = gone[start : start + 500]
+                await conn.execute(delete(source_files).where(source_files.c.path.in_(chunk)))
+
     async def get_meta(self, key: str) -> str | None:
         async with self.engine.connect() as conn:
             return await conn.scalar(select(meta.c.value).where(meta.c.key == key))

@@ -177,6 +177,7 @@ deliveries = Table(
     # bundling sets `bundle`, which touches this index only.
     Index("ix_deliveries_held", "state", "bundle", "chat_id", "next_attempt_at"),
     Index("ix_deliveries_pinned", "pinned_until"),
+    Index("ix_deliveries_sent_at", "sent_at"),  # the /stats chart's last 24 hours
 )
 
 # What the editors' /stats chart draws beyond the outbox's own rows: per minute, 429s seen by

@@ -35,6 +35,7 @@ class RecordingRepo:
         self.outbox = _Area("outbox", self.calls)
         self.readers = _Area("readers", self.calls)
         self.budget = _Area("budget", self.calls)
+        self.activity = _Area("activity", self.calls)
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]

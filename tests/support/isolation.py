@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.logs import CLI_FORMAT, CLI_LOGGER
+
 
 @pytest.fixture(autouse=True)
 def _restore_global_state() -> Iterator[None]:
@@ -34,3 +36,6 @@ def _restore_global_state() -> Iterator[None]:
             if isinstance(logger, logging.Logger):
                 logger.setLevel(levels.get(name, logging.NOTSET))
         sys.excepthook, threading.excepthook = hooks
+        # LOG_FORMAT=json switches the CLI's one-line failures to JSON; plain is the default.
+        for handler in logging.getLogger(CLI_LOGGER).handlers:
+            handler.setFormatter(logging.Formatter(CLI_FORMAT))

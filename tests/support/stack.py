@@ -99,7 +99,7 @@ async def stack(
     tmp_path: Path, content_dir: Path, database_url: str, stack_settings: dict[str, Any]
 ) -> AsyncIterator[Stack]:
     """Newswire started against a served sandbox with one channel and ADMIN as its editor."""
-    from bot.app import SANDBOX_TOKEN, Endpoint, Newswire
+    from bot.app import SANDBOX_TOKEN, Endpoint, Newswire, sandbox_route_targets
     from bot.config import load_settings
     from bot.sandbox import Sandbox, SandboxServer
 
@@ -114,12 +114,13 @@ async def stack(
         telegram_channels=",".join(channels),
         content_dir=content_dir,
         database_url=database_url,
-        admin_ids=str(ADMIN),
         scan_interval=0.2,
-        http_port=0,  # Newswire's web server on a free port: tests run side by side
         _env_file=None,
-        **stack_settings,
+        # ADMIN is the editor unless a test module names its own (admin_ids="1,2"); the web
+        # server takes a free port (tests run side by side) unless a module needs a known one.
+        **{"admin_ids": str(ADMIN), "http_port": 0, **stack_settings},
     )
+    sandbox_route_targets(sandbox, settings.routes)  # as `newswire run` does without a token
     endpoint = Endpoint(SANDBOX_TOKEN, server.api_base_url, server.file_base_url)
     newswire = Newswire(settings, endpoint, channels=channels)
     await newswire.start()

@@ -27,6 +27,7 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("pinned_until", UTCDateTime))
         batch.create_index("ix_deliveries_pinned", ["pinned_until"])
+        batch.create_index("ix_deliveries_sent_at", ["sent_at"])
     op.create_table(
         "activity",
         sa.Column("minute", UTCDateTime, primary_key=True),
@@ -38,6 +39,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("activity")
     with op.batch_alter_table("deliveries") as batch:
+        batch.drop_index("ix_deliveries_sent_at")
         batch.drop_index("ix_deliveries_pinned")
         batch.drop_column("pinned_until")
         batch.drop_column("delete_due")

@@ -1,0 +1,278 @@
+"""`newswire doctor` against a served sandbox, and the same Telegram checks at start-up."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.doctor import Check, Status, check_port
+from bot.sandbox import Sandbox, SandboxServer
+from content.storage import Repository, SourceKind
+from tests.support.articles import SAMPLE
+from tests.support.cli import cli_env, closed_port, run_cli
+from tests.support.feeds import Item, rss
+from tests.support.http import LocalServer
+from tests.support.stack import ADMIN, Stack
+from tests.support.waiting import wait_for
+
+TOKEN = "123456:doctor-sandbox-token-000000"
+GOOD = "@newswire_good"
+NO_RIGHTS = "@newswire_norights"
+NO_PINS = "@newswire_nopins"
+MISSING = "@newswire_missing"
+RSS = "application/rss+xml"
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[tuple[Sandbox, SandboxServer]]:
+    """A served sandbox whose bot is an administrator of GOOD, with every right."""
+    sandbox = Sandbox(bot_token=TOKEN)
+    sandbox.add_channel(GOOD)
+    async with SandboxServer(sandbox) as server:
+        yield sandbox, server
+
+
+@pytest.fixture
+async def feeds() -> AsyncIterator[LocalServer]:
+    async with LocalServer() as server:
+        server.serve("/feed.xml", rss([Item("Hawker centre reopens", "https://h.example/1")]))
+        server.serve("/registered.xml", rss([Item("A", "https://h.example/a")]), content_type=RSS)
+        yield server
+
+
+async def prepared(tmp_path: Path, feeds: LocalServer) -> dict[str, str]:
+    """A migrated database holding one registered source, and a content folder of one file."""
+    folder = tmp_path / "content"
+    folder.mkdir()
+    shutil.copy(SAMPLE, folder)
+    url = f"sqlite+aiosqlite:///{tmp_path}/newswire.db"
+    repo = Repository.open(url)
+    try:
+        await repo.migrate()
+        registered = feeds.url("/registered.xml")
+        now = datetime(2025, 1, 1, tzinfo=UTC)
+        await repo.sources.add(
+            kind=SourceKind.FEED, spec=registered, url=registered, interval=300, now=now
+        )
+    finally:
+        await repo.close()
+    return {"DATABASE_URL": url, "CONTENT_DIR": str(folder), "ALLOW_PRIVATE_URLS": "true"}
+
+
+def lines(output: str) -> dict[str, str]:
+    """Each printed line by its subject ("channel @x", "token", ...)."""
+    found = {}
+    for line in output.splitlines():
+        status, _, rest = line.partition(" ")
+        subject, _, _detail = rest.strip().partition(": ")
+        assert status in ("ok", "FAIL", "skip"), line
+        found[subject] = line
+    return found
+
+
+async def test_doctor_names_the_missing_rights_and_channels(
+    tmp_path: Path, telegram: tuple[Sandbox, SandboxServer], feeds: LocalServer
+) -> None:
+    sandbox, server = telegram
+    sandbox.add_channel(NO_RIGHTS)
+    sandbox.set_rights(NO_RIGHTS, can_post_messages=False, can_edit_messages=False)
+    sandbox.add_channel("@newswire_notopics")
+    settings = await prepared(tmp_path, feeds)
+    env = cli_env(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=server.api_base_url,
+        TELEGRAM_CHANNELS=f"{GOOD},{NO_RIGHTS},{MISSING}",
+        CHANNEL_ROUTES="world=@newswire_notopics:7",
+        SOURCES=feeds.url("/gone.xml"),
+        HTTP_PORT=str(closed_port()),
+        **settings,
+    )
+    result = await run_cli("doctor", env=env, cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    found = lines(result.stdout)
+    assert found["token"] == f"ok   token: @{sandbox.bot_user['username']} (getMe)"
+    assert found[f"channel {GOOD}"].startswith(f"ok   channel {GOOD}: channel, the bot is")
+    assert found[f"channel {NO_RIGHTS}"] == (
+        f"FAIL channel {NO_RIGHTS}: the bot cannot post, edit or delete its posts"
+        " (can_post_messages); pin breaking stories (can_edit_messages) (getChatMember)"
+    )
+    assert found[f"channel {MISSING}"].startswith(f"FAIL channel {MISSING}: not found:")
+    assert found["route target @newswire_notopics:7"] == (
+        "FAIL route target @newswire_notopics:7: not a forum, so it has no topic 7 (getChat)"
+    )
+    assert found[f"source {feeds.url('/gone.xml')}"].startswith("FAIL ")
+    assert found[f"source {feeds.url('/registered.xml')}"].startswith("ok   ")
+    assert TOKEN.split(":")[1] not in result.stdout + result.stderr
+    assert result.stderr == ""
+
+
+async def test_doctor_exits_0_when_everything_is_in_order(
+    tmp_path: Path, telegram: tuple[Sandbox, SandboxServer], feeds: LocalServer
+) -> None:
+    sandbox, server = telegram
+    forum = sandbox.add_forum("Newsroom")
+    topic = sandbox.add_topic(forum, "World")
+    # Pins are off there (`nopin`): the missing right to pin is then no failure.
+    sandbox.add_channel(NO_PINS)
+    sandbox.set_rights(NO_PINS, can_edit_messages=False)
+    settings = await prepared(tmp_path, feeds)
+    port = closed_port()
+    env = cli_env(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=server.api_base_url,
+        TELEGRAM_CHANNELS=f"{GOOD},{NO_PINS}",
+        CHANNEL_ROUTES=f"world={forum}:{topic}",
+        CHANNEL_OPTIONS=f"{NO_PINS}=nopin",
+        SOURCES=feeds.url("/feed.xml"),
+        HTTP_PORT=str(port),
+        **settings,
+    )
+    result = await run_cli("doctor", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    found = lines(result.stdout)
+    assert set(found) == {
+        "token",
+        f"channel {GOOD}",
+        f"channel {NO_PINS}",
+        f"route target {forum}:{topic}",
+        f"database {settings['DATABASE_URL']}",
+        f"content folder {settings['CONTENT_DIR']}",
+        f"source {feeds.url('/feed.xml')}",
+        f"source {feeds.url('/registered.xml')}",
+        f"web port 127.0.0.1:{port}",
+    }
+    assert all(line.startswith("ok   ") for line in found.values()), result.stdout
+    assert found[f"channel {NO_PINS}"].endswith(
+        "can post, edit and delete (getChat, getChatMember)"
+    )
+    assert f"topic {topic} not checked" in found[f"route target {forum}:{topic}"]
+    assert "reachable, migrations current" in found[f"database {settings['DATABASE_URL']}"]
+    assert found[f"content folder {settings['CONTENT_DIR']}"].endswith("1 article files")
+    assert found[f"source {feeds.url('/feed.xml')}"].endswith("reachable, 1 entries")
+    assert found[f"web port 127.0.0.1:{port}"].endswith(": free")
+
+
+async def test_doctor_leaves_no_database_behind_and_skips_telegram_without_a_token(
+    tmp_path: Path,
+) -> None:
+    env = cli_env(tmp_path, CONTENT_DIR=str(tmp_path / "nowhere"))
+    result = await run_cli("doctor", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    found = lines(result.stdout)
+    assert found["telegram"].startswith("skip telegram: no TELEGRAM_BOT_TOKEN (sandbox mode)")
+    database = f"database sqlite+aiosqlite:///{tmp_path}/newswire.db"
+    assert found[database].endswith("no such file yet (`newswire run` creates it)")
+    assert not (tmp_path / "newswire.db").exists()
+    assert found[f"content folder {tmp_path / 'nowhere'}"].startswith("FAIL ")
+
+
+async def test_doctor_says_which_migrations_are_missing(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/newswire.db"
+    repo = Repository.open(url)
+    try:
+        await repo.migrate()
+        async with repo.engine.begin() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = '0007'"))
+    finally:
+        await repo.close()
+    result = await run_cli("doctor", env=cli_env(tmp_path), cwd=tmp_path)
+    assert result.returncode == 1
+    line = lines(result.stdout)[f"database {url}"]
+    assert line.startswith(f"FAIL database {url}: at 0007, the code needs ")
+    # Read only: nothing was upgraded.
+    repo = Repository.open(url)
+    try:
+        async with repo.engine.connect() as conn:
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+    finally:
+        await repo.close()
+    assert version == "0007"
+
+
+async def test_a_bad_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = await run_cli("doctor", env=cli_env(tmp_path, TIMEZONE="Nowhere"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "newswire: bad setting: TIMEZONE: unknown time zone 'Nowhere'"
+    assert result.stdout == ""
+
+
+# ---------------------------------------------------------------- the web port
+
+
+async def test_a_port_held_by_a_healthy_newswire_is_ok_and_by_an_unhealthy_one_fails() -> None:
+    async with LocalServer() as server:
+        server.serve("/healthz", json.dumps({"ok": True}), content_type="application/json")
+        healthy = await check_port("127.0.0.1", server.port)
+        problems = {"ok": False, "problems": ["the worker loop has not ticked for 95 s"]}
+        server.serve("/healthz", json.dumps(problems), status=503, content_type="application/json")
+        unhealthy = await check_port("127.0.0.1", server.port)
+    assert healthy.status is Status.OK
+    assert "running Newswire" in healthy.detail
+    assert unhealthy.status is Status.FAIL
+    assert unhealthy.detail == (
+        "a running Newswire is unhealthy: the worker loop has not ticked for 95 s (GET /healthz)"
+    )
+
+
+async def test_a_port_held_by_something_else_fails() -> None:
+    async with LocalServer() as server:
+        server.serve("/healthz", "<html>router login</html>", content_type="text/html")
+        check = await check_port("0.0.0.0", server.port)
+    assert check.status is Status.FAIL
+    assert check.detail == "taken by something else (GET /healthz: HTTP 200, not Newswire's JSON)"
+
+
+async def test_the_port_of_a_running_newswire_is_ok_until_its_worker_stops(stack: Stack) -> None:
+    web = stack.newswire.web
+    assert web is not None and stack.newswire.worker is not None
+    healthy: Check | None = await wait_for(lambda: _port(web.port, failed=False), what="healthy")
+    assert healthy is not None
+    assert healthy.line() == (
+        f"ok   web port 127.0.0.1:{web.port}: in use by a running Newswire, healthy"
+        " (GET /healthz: 200)"
+    )
+    stack.newswire.worker.stop()
+    failing: Check | None = await wait_for(lambda: _port(web.port, failed=True), what="failing")
+    assert failing is not None
+    assert "worker: stopped" in failing.detail
+
+
+async def _port(port: int, *, failed: bool) -> Check | None:
+    check = await check_port("127.0.0.1", port)
+    return check if check.failed is failed else None
+
+
+# ---------------------------------------------------------------- start-up
+
+
+async def test_run_warns_and_tells_the_editors_about_a_channel_it_cannot_use(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel = stack.channels[0]
+    stack.sandbox.set_rights(channel, can_post_messages=False)  # an owner took the right away
+    with caplog.at_level(logging.WARNING, logger="bot.doctor"):
+        await stack.restart()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "bot.doctor"]
+    problem = (
+        f"channel {channel}: the bot cannot post, edit or delete its posts (can_post_messages)"
+        " (getChatMember)"
+    )
+    assert warnings == [f"start-up check: {problem}"]
+    notices = await wait_for(
+        lambda: [m for m in stack.sandbox.bot_messages(ADMIN) if problem in m["text"]],
+        what="the editors' notice",
+    )
+    assert len(notices) == 1
+    assert notices[0]["text"].startswith("⚠️ Newswire started, but cannot publish everywhere")
+    # Start-up went on: the bot still scans (the right may come back at any time).
+    await stack.scans(1)
