@@ -4,8 +4,9 @@ Any number of workers may share one outbox: claims are atomic (SKIP LOCKED on Po
 the global rate is a budget reserved in the database, and a dead worker's claims go back
 to the queue. The shared budget is in epoch seconds, the one clock all workers share; in
 memory the worker paces in monotonic seconds, so a wall-clock step cannot stall or burst it.
-Its parts: liveness (who is alive), caches (articles, prepared posts), recorder (results),
-outcomes (what an error answer means for the delivery).
+Its parts: sender (what one delivery becomes on the wire: rendering, publish options, pins,
+deletes, digests), liveness (who is alive), caches (articles, prepared posts), recorder
+(results), outcomes (what an error answer means for the delivery).
 """
 
 from __future__ import annotations
@@ -15,16 +16,12 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from telegram.error import BadRequest, TelegramError
-
-from bot import metrics
 from bot.delivery import liveness
-from bot.delivery.caches import ArticleCache, RenderCache, Renderer, VoiceCache
-from bot.delivery.outcomes import Outcomes, is_edit
+from bot.delivery.caches import Renderer
 from bot.delivery.pacing import (
     GLOBAL_SCOPE,
     INTERACTIVE_SCOPE,
@@ -34,24 +31,17 @@ from bot.delivery.pacing import (
     SendWindow,
     window_cap,
 )
-from bot.delivery.pins import Pinner
-from bot.delivery.policy import Verdict, backoff, classify
+from bot.delivery.policy import backoff
 from bot.delivery.recorder import Recorder
+from bot.delivery.sender import Publishing, Sender
 from bot.delivery.supervise import Backoff, describe, pause
-from bot.delivery.transport import NO_OPTIONS, DeliveryBot, Prepared, with_options
-from bot.delivery.withdrawals import delete_post
-from bot.rendering import i18n
-from bot.rendering.digests import digest as render_digest
-from content.digests import choose
-from content.models import Article, Delivery, DeliveryKind
-from content.pipeline import is_breaking
-from content.preferences import QuietHours
-from content.routing import ChannelOptions, Effective, options_for, publish_options, target_of
+from bot.delivery.transport import DeliveryBot
+from content.models import Delivery
 from content.storage import Repository
 
 log = logging.getLogger(__name__)
 
-BUNDLES = (DeliveryKind.DIGEST, DeliveryKind.AWAY)  # one message bundling held stories
+__all__ = ["DeliveryWorker", "Publishing", "WorkerConfig", "WorkerHealth"]
 
 Notifier = Callable[[str], Awaitable[None]]
 WorkerHealth = liveness.WorkerHealth
@@ -75,23 +65,6 @@ class WorkerConfig:
     allow_paid_broadcast: bool = False
     retry_first: float = 1.0  # after a failed round (database down), wait this long ...
     retry_cap: float = 30.0  # ... doubling up to this
-
-
-@dataclass(frozen=True)
-class Publishing:
-    """How channel posts go out: CHANNEL_OPTIONS, CHANNEL_QUIET_HOURS, PIN_BREAKING, PIN_HOURS."""
-
-    channel_options: Mapping[str, ChannelOptions] = field(default_factory=dict)
-    quiet: QuietHours | None = None
-    pin_breaking: bool = True
-    pin_hours: float = 6.0
-
-
-def _chat_arg(chat_id: str) -> tuple[int | str, int | None]:
-    """The chat and forum topic of a delivery's chat: "chat", or "chat:thread" (a Target key)."""
-    target = target_of(chat_id)
-    chat = target.chat
-    return (int(chat) if chat.lstrip("-").isdigit() else chat), target.thread
 
 
 class DeliveryWorker:
@@ -118,15 +91,9 @@ class DeliveryWorker:
         self.wakeup = wakeup
         self.pacing = pacing or PacerConfig()
         self.config = config or WorkerConfig()
-        self.publishing = publishing or Publishing()
-        self.zone = zone
         self.host = liveness.this_host()
         self.id = liveness.new_worker_id(self.host)
         self.chats = ChatPacer(self.pacing)
-        self.articles = ArticleCache(repo.articles.get, ttl=self.config.article_ttl)
-        self.renders = RenderCache(render, allow_paid_broadcast=self.config.allow_paid_broadcast)
-        # Readers' alerts in their language and zone; `zone` is the outlet's (channels).
-        self.voices = VoiceCache(repo.readers.settings_of_many, zone=zone)
         self.recorder = Recorder(
             repo,
             clock,
@@ -134,20 +101,21 @@ class DeliveryWorker:
             flush_max=self.config.flush_max,
             backoff=Backoff(self.config.retry_first, self.config.retry_cap),
         )
-        self.outcomes = Outcomes(
+        self.sender = Sender(
             repo=repo,
+            bot=bot,
+            render=render,
             clock=clock,
             chats=self.chats,
             recorder=self.recorder,
-            renders=self.renders,
-            put=self._put,
             wakeup=wakeup,
             notify=notify,
+            zone=zone,
+            publishing=publishing or Publishing(),
+            article_ttl=self.config.article_ttl,
+            allow_paid_broadcast=self.config.allow_paid_broadcast,
             max_age=self.config.max_age,
         )
-        self.pins = Pinner(repo=repo, bot=bot, hours=self.publishing.pin_hours, notify=notify)
-        # The publish options of channel posts on the wire, for a fallback prepared anew.
-        self._options: dict[int, Effective] = {}
         self.heartbeat = liveness.Heartbeat()
         self.stopping = asyncio.Event()
         self._backoff = Backoff(self.config.retry_first, self.config.retry_cap)
@@ -290,7 +258,7 @@ class DeliveryWorker:
                 self._recount_until = time.monotonic() + self._window.span
                 await self._maintain()
             self._claimed.extend(claimed)
-            await self._read_voices(claimed)
+            await self.sender.read_voices(claimed)
             if not self._claimed:
                 await self._idle(moment)
                 return
@@ -388,7 +356,7 @@ class DeliveryWorker:
         try:
             record = await self._window.enter()
             try:
-                await self._send(delivery)
+                await self.sender.send(delivery)
             except Exception:
                 # A bug must not lose the delivery: log it and retry it later.
                 log.exception(
@@ -413,117 +381,3 @@ class DeliveryWorker:
         except Exception as exc:
             # The row stays claimed; its lease running out hands it back.
             log.warning("could not requeue delivery %d (%s)", delivery.id, describe(exc))
-
-    async def _send(self, delivery: Delivery) -> None:
-        if delivery.delete_due:  # the story was withdrawn: delete its post (withdrawals.py)
-            await delete_post(delivery, bot=self.bot, outcomes=self.outcomes)
-            return
-        if delivery.kind in BUNDLES:
-            await self._send_bundle(delivery)
-            return
-        article = await self.articles.get(delivery.article_id, fresh=is_edit(delivery))
-        if article is None:
-            await self.repo.outbox.mark_dead(
-                delivery_id=delivery.id, error="article not found", now=self.clock()
-            )
-            return
-        voice = self.voices.outlet
-        if delivery.kind in (DeliveryKind.READER, DeliveryKind.REVIEW):  # an editor's language
-            voice = await self.voices.get(delivery.chat_id)
-        rendered, post = self.renders.get(article, delivery.kind, voice)
-        options = NO_OPTIONS
-        if delivery.kind is DeliveryKind.CHANNEL:
-            options = self._publish_options(article, delivery, has_photo=post.is_photo)
-            if options != NO_OPTIONS:
-                rendered, post = self.renders.get(article, delivery.kind, voice, options)
-                self._options[delivery.id] = options
-        try:
-            try:
-                message_id = await self._put(delivery, post)
-            except BadRequest as exc:
-                refused = classify(exc).verdict is Verdict.PHOTO_REFUSED
-                if not post.is_photo or is_edit(delivery) or not refused:
-                    raise
-                # Telegram could not use the image (unreachable, not a picture, too big):
-                # the story still goes out, as a text post.
-                log.warning("photo of article %s refused (%s); posting it as text", article.id, exc)
-                text_post = self.renders.prepare(rendered, photo=False, options=options)
-                message_id = await self._put(delivery, text_post)
-        except TelegramError as exc:
-            outcome = classify(exc)
-            if outcome.verdict is Verdict.UNCHANGED and delivery.message_id is not None:
-                # The post already reads like this (an edit that was sent before a crash).
-                message_id = delivery.message_id
-            else:
-                await self.outcomes.apply(delivery, article, rendered, outcome)
-                return
-        finally:
-            self._options.pop(delivery.id, None)
-        sent_at = self.clock()
-        await self.recorder.record_sent(delivery.id, message_id)
-        metrics.posted(delivery, sent_at)  # ingest-to-post latency of a new channel post
-        if options.pin and not is_edit(delivery):
-            await self.pins.pin(
-                delivery_id=delivery.id, key=delivery.chat_id, message_id=message_id, now=sent_at
-            )
-
-    def _publish_options(
-        self, article: Article, delivery: Delivery, *, has_photo: bool
-    ) -> Effective:
-        """The story's, the channel's and the hour's say, for this channel post now."""
-        rules = self.publishing
-        return publish_options(
-            article.options,
-            options_for(target_of(delivery.chat_id), rules.channel_options),
-            url=article.url,
-            has_photo=has_photo,
-            quiet=rules.quiet,
-            now=self.clock(),
-            zone=self.zone,
-            breaking=is_breaking(article),
-            pin_breaking=rules.pin_breaking,
-        )
-
-    async def _read_voices(self, claimed: list[Delivery]) -> None:
-        """The languages and zones of a claim's readers, in one query (not one per send)."""
-        try:
-            await self.voices.prefetch(d.chat_id for d in claimed if d.kind is DeliveryKind.READER)
-        except Exception as exc:
-            # The rows are held already: each send reads its reader alone instead.
-            log.warning("could not read the readers' settings (%s)", describe(exc))
-
-    async def _send_bundle(self, delivery: Delivery) -> None:
-        """A digest or "While you were away": one message listing the bundled stories."""
-        stories = await self.repo.outbox.bundled(
-            digest_id=delivery.id, chat_id=delivery.chat_id, now=self.clock()
-        )
-        if not stories:
-            # Every story was withdrawn or embargoed again since: no digest of nothing.
-            await self.repo.outbox.mark_dead(
-                delivery_id=delivery.id, error="no stories left", now=self.clock()
-            )
-            return
-        settings = await self.repo.readers.settings_of(delivery.chat_id)
-        with i18n.using(i18n.translations_for(settings.language)):
-            rendered = render_digest(choose(stories), kind=delivery.kind, digest_id=delivery.id)
-        try:
-            message_id = await self._put(delivery, self.renders.prepare(rendered))
-        except TelegramError as exc:
-            # The failure policy as for any send (its alerts name the bundle, for editors).
-            title = f"{delivery.kind.value} of {len(stories)} stories"
-            subject = Article(id=delivery.article_id, title=title, blocks=())
-            await self.outcomes.apply(delivery, subject, rendered, classify(exc))
-            return
-        await self.recorder.record_sent(delivery.id, message_id)
-
-    async def _put(self, delivery: Delivery, post: Prepared) -> int:
-        """Send the post, or edit the channel post sent before when the story changed."""
-        chat, thread = _chat_arg(delivery.chat_id)
-        options = self._options.get(delivery.id)
-        if options is not None:
-            # A fallback (plain text after refused HTML) is prepared without the options.
-            post = with_options(post, options)
-        if is_edit(delivery):
-            assert delivery.message_id is not None
-            return await self.bot.edit_prepared(chat, delivery.message_id, post)
-        return await self.bot.send_prepared(chat, post, thread=thread)
