@@ -27,7 +27,14 @@ from bot.delivery.transport import AiohttpRequest, DeliveryBot
 from bot.delivery.worker import DeliveryWorker, Publishing, WorkerConfig
 from bot.doctor import warn_at_start_up
 from bot.handlers import all_handlers
-from bot.jobs import activity_job, poll_job, release_job, scan_job, unpin_job
+from bot.jobs import (
+    activity_job,
+    poll_job,
+    release_job,
+    scan_job,
+    statistics_job,
+    unpin_job,
+)
 from bot.logs import add_secrets
 from bot.notify import AdminNotifier
 from bot.rendering import i18n
@@ -51,6 +58,7 @@ log = logging.getLogger(__name__)
 SANDBOX_TOKEN = "123456:sandbox-token-not-a-secret-000000000"
 SANDBOX_DEMO_CHANNEL = "@newswire_demo"
 RELEASE_INTERVAL = 20.0  # seconds between looks for digests and quiet hours that ended
+STATISTICS_INTERVAL = 6 * 3600.0  # seconds between refreshes of the planner statistics
 ACTIVITY_INTERVAL = 60.0  # seconds between samples of the queue (one per chart minute)
 UNPIN_INTERVAL = 60.0  # seconds between looks for pinned breaking posts whose hours are over
 
@@ -271,6 +279,14 @@ class Newswire:
                 first=5.0,
                 name="activity",
                 job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1},
+            )
+            # The planner's statistics, now and as the archive grows (SQLite keeps none).
+            app.job_queue.run_repeating(
+                statistics_job,
+                interval=STATISTICS_INTERVAL,
+                first=1.0,
+                name="statistics",
+                job_kwargs={"misfire_grace_time": 600, "coalesce": True, "max_instances": 1},
             )
             await self._start_polling_sources()
         if self.role.sends:

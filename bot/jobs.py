@@ -177,6 +177,14 @@ async def sample_activity(services: Services) -> int:
     return waiting
 
 
+async def statistics_job(context: NewswireContext) -> None:
+    """JobQueue entry point: refresh the database planner's statistics as tables grow."""
+    try:
+        await context.services.repo.refresh_statistics()
+    except Exception:
+        log.exception("refreshing the database statistics failed")
+
+
 async def activity_job(context: NewswireContext) -> None:
     """JobQueue entry point: once a minute, the queue for the /stats chart."""
     try:

@@ -80,6 +80,19 @@ class Repository:
         async with self.engine.begin() as conn:
             await conn.run_sync(upgrade)
 
+    async def refresh_statistics(self) -> None:
+        """Let SQLite's planner know the tables' shapes (PostgreSQL's autovacuum does this).
+
+        Without statistics SQLite reads `withdrawn_at IS NULL` through its index (every row)
+        and sorts the whole archive for /latest, instead of walking `ix_articles_dated`.
+        `analysis_limit` samples each index, so this stays quick on big tables.
+        """
+        if self.engine.dialect.name != "sqlite":
+            return
+        async with self.engine.begin() as conn:
+            await conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+            await conn.exec_driver_sql("ANALYZE")
+
     async def ping(self) -> None:
         """One trivial query; raises when the database does not answer (health checks)."""
         async with self.engine.connect() as conn:
