@@ -11,5 +11,6 @@ pytest_plugins = [
     "tests.support.isolation",  # global state a test must not leave behind
     "tests.support.sandbox",  # sandbox, server, bot, client, clock, http
     "tests.support.stack",  # content_dir, stack, database_url, pg_cluster, pg_url
-    "tests.support.storage",  # repo: a migrated SQLite repository
+    "tests.support.storage",  # repo: a migrated SQLite repository; any_repo: on each backend
+    "tests.support.push",  # pusher: signed pushes to the stack's web server
 ]

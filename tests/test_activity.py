@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
-import pytest
 from sqlalchemy import update
 
 from content.models import DeliveryKind, SubscriptionKind, chat_id_of
@@ -20,24 +17,6 @@ from tests.support.articles import make_article
 SGT = timezone(timedelta(hours=8))
 T0 = datetime(2026, 7, 3, 17, 30, tzinfo=SGT)  # 09:30 UTC
 UTC_0930 = datetime(2026, 7, 3, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Each supported backend in turn: the minute arithmetic is per dialect."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/activity.db"
-    return str(request.getfixturevalue("pg_url"))
-
-
-@pytest.fixture
-async def any_repo(any_url: str) -> AsyncIterator[Repository]:
-    repository = Repository.open(any_url)
-    await repository.migrate()
-    try:
-        yield repository
-    finally:
-        await repository.close()
 
 
 async def planned(repo: Repository, *, readers: int) -> dict[str, int]:
@@ -103,8 +82,8 @@ async def test_review_previews_are_not_counted(any_repo: Repository) -> None:
     assert minutes == [SentMinute(UTC_0930, channel=1, readers=0)]
 
 
-async def test_concurrent_429s_from_two_processes_add_up(any_url: str) -> None:
-    first, second = Repository.open(any_url), Repository.open(any_url)
+async def test_concurrent_429s_from_two_processes_add_up(backend_url: str) -> None:
+    first, second = Repository.open(backend_url), Repository.open(backend_url)
     await first.migrate()
     try:
         # Two workers' engines (as two processes have) counting into the same minute at once.

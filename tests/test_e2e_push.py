@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from tests.support.outbox import channel_posts
+from tests.support.outbox import channel_posts, posts_titled
 from tests.support.push import PUSH_SETTINGS, Pusher, article, encode, ghost_post
 from tests.support.stack import Stack
 from tests.support.waiting import wait_for
@@ -18,17 +17,6 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def stack_settings() -> dict[str, Any]:
     return dict(PUSH_SETTINGS)
-
-
-@pytest.fixture
-async def pusher(stack: Stack) -> AsyncIterator[Pusher]:
-    assert stack.newswire.web is not None
-    async with Pusher(stack.newswire.web.url) as client:
-        yield client
-
-
-def posts_titled(stack: Stack, title: str) -> list[dict[str, Any]]:
-    return [p for p in channel_posts(stack) if p["text"].startswith(title)]
 
 
 async def pushed_and_posted(stack: Stack, pusher: Pusher, data: dict[str, Any]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 from content.models import DeliveryState
 from tests.support.articles import write
 from tests.support.ingest import story
-from tests.support.outbox import channel_posts
+from tests.support.outbox import posts_titled
 from tests.support.push import PUSH_SETTINGS, Pusher, article
 from tests.support.reader import say
 from tests.support.stack import ADMIN, CHANNEL, Stack
@@ -26,17 +25,6 @@ REMOVAL = {**PUSH_SETTINGS, "withdraw_on_file_removed": True}
 @pytest.fixture
 def stack_settings() -> dict[str, Any]:
     return dict(PUSH_SETTINGS)
-
-
-@pytest.fixture
-async def pusher(stack: Stack) -> AsyncIterator[Pusher]:
-    assert stack.newswire.web is not None
-    async with Pusher(stack.newswire.web.url) as client:
-        yield client
-
-
-def posts_titled(stack: Stack, title: str) -> list[dict[str, Any]]:
-    return [p for p in channel_posts(stack) if p["text"].startswith(title)]
 
 
 async def posted(stack: Stack, article_id: str, title: str) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,25 +21,6 @@ from tests.support.articles import make_article
 from tests.support.ingest import scan, story
 
 T0 = datetime(2026, 7, 3, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def search_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Each backend's full-text search: SQLite FTS5, PostgreSQL tsvector."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/search.db"
-    return str(request.getfixturevalue("pg_url"))
-
-
-@pytest.fixture
-async def any_repo(search_url: str) -> AsyncIterator[Repository]:
-    """A migrated repository on each backend in turn."""
-    repository = Repository.open(search_url)
-    await repository.migrate()
-    try:
-        yield repository
-    finally:
-        await repository.close()
 
 
 def ids(hits: list[Any]) -> list[str]:

@@ -57,6 +57,7 @@ async def served(
     return server
 
 
+# Overrides tests.support.push's `pusher`: these tests need no stack, only a web server.
 @pytest.fixture
 async def pusher(repo: Repository, tmp_path: Path) -> AsyncIterator[Pusher]:
     """A pusher against a web server with both secrets set (nothing is published here)."""

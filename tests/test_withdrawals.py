@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import update
 
 from bot.delivery.withdrawals import message_link
@@ -24,24 +22,6 @@ from tests.support.ingest import SGT, T0, content_folder, scan, story
 from tests.support.storage import deliveries_of, sqlite_repo
 
 CHANNELS = ("@newswire_test",)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The same tests on SQLite and on a throwaway PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/withdrawals.db"
-    return str(request.getfixturevalue("pg_url"))
-
-
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[Repository]:
-    repository = Repository.open(store_url)
-    await repository.migrate()
-    try:
-        yield repository
-    finally:
-        await repository.close()
 
 
 async def _set_state(repo: Repository, delivery_id: int, state: DeliveryState) -> None:
@@ -72,9 +52,9 @@ async def _states(repo: Repository, article_id: str = "a1") -> dict[str, tuple[o
 
 
 async def test_withdraw_deletes_sent_posts_drops_unsent_and_is_idempotent(
-    store: Repository,
+    any_repo: Repository,
 ) -> None:
-    repo = store
+    repo = any_repo
     ids = await _planned(repo)
     claimed = await repo.outbox.claim_due(now=T0, limit=10, worker="w")
     assert len(claimed) == 6
@@ -123,9 +103,9 @@ async def test_withdraw_deletes_sent_posts_drops_unsent_and_is_idempotent(
 
 
 async def test_queued_edits_and_dead_edits_become_deletes_readers_on_the_wire_stay(
-    store: Repository,
+    any_repo: Repository,
 ) -> None:
-    repo = store
+    repo = any_repo
     ids = await _planned(repo)
     await repo.outbox.claim_due(now=T0, limit=10, worker="w")
     await repo.outbox.mark_sent_many(

@@ -17,6 +17,11 @@ def channel_posts(stack: Stack) -> list[dict[str, Any]]:
     return stack.sandbox.bot_messages(CHANNEL)  # type: ignore[no-any-return]
 
 
+def posts_titled(stack: Stack, title: str) -> list[dict[str, Any]]:
+    """The stack's channel posts whose text starts with `title`."""
+    return [p for p in channel_posts(stack) if p["text"].startswith(title)]
+
+
 def alerts(stack: Stack, chat_id: int) -> list[dict[str, Any]]:
     """The new-story alerts a reader received."""
     return [m for m in stack.sandbox.bot_messages(chat_id) if "New story" in m["text"]]

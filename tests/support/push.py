@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import pytest
 
 from bot.web.signing import ghost_signature, newswire_signature
+from tests.support.stack import Stack
 
 PUSH_SECRET = "push-secret-for-tests-0123456789"
 GHOST_SECRET = "ghost-secret-for-tests-0123456789"
@@ -130,3 +133,11 @@ class Pusher:
             "X-Ghost-Signature": ghost_signature(secret or self.ghost, body, stamp),
         }
         return await self.post("/push/ghost", body, headers)
+
+
+@pytest.fixture
+async def pusher(stack: Stack) -> AsyncIterator[Pusher]:
+    """A pusher against the stack's web server (override `stack_settings` with PUSH_SETTINGS)."""
+    assert stack.newswire.web is not None
+    async with Pusher(stack.newswire.web.url) as client:
+        yield client

@@ -1,4 +1,4 @@
-"""Storage helpers for tests: a migrated SQLite repository, reading the outbox, one send."""
+"""Storage helpers for tests: migrated repositories (SQLite, each backend), the outbox, one send."""
 
 from __future__ import annotations
 
@@ -32,6 +32,28 @@ async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
     """A migrated repository in a SQLite file of the test's own."""
     async with sqlite_repo(tmp_path) as repository:
         yield repository
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+    ids=["sqlite", "postgres"],
+)
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each supported database in turn: a SQLite file of the test's own, then PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/backend.db"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+async def any_repo(backend_url: str) -> AsyncIterator[Repository]:
+    """A migrated repository on each supported database in turn."""
+    repository = Repository.open(backend_url)
+    await repository.migrate()
+    try:
+        yield repository
+    finally:
+        await repository.close()
 
 
 async def deliveries_of(repo: Repository, article_id: str) -> list[Delivery]:
