@@ -237,3 +237,14 @@ async def test_run_with_a_malformed_token_does_not_print_it(tmp_path: Path) -> N
     assert "TELEGRAM_BOT_TOKEN" in result.stderr
     assert "secret" not in result.stderr and "malformed" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_env_example_names_every_setting_and_nothing_else() -> None:
+    import re
+    from pathlib import Path
+
+    from bot.config import Settings
+
+    text = (Path(__file__).parent.parent / ".env.example").read_text(encoding="utf-8")
+    named = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", text, re.MULTILINE))
+    assert named == {name.upper() for name in Settings.model_fields}
