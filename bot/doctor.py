@@ -1,7 +1,8 @@
 """`newswire doctor` and the start-up checks: is everything Newswire needs there and allowed?
 
 Read-only, so it is safe beside a running bot: no bot lock, no migration, no getUpdates, no
-setWebhook, nothing posted. One `Check` per line: `ok`, `FAIL` or `skip`, what, and why.
+setWebhook or deleteWebhook, nothing posted. One `Check` per line: `ok`, `FAIL` or `skip`,
+what, and why.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,6 +34,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Te
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
+from bot.logs import RedactSecrets
 from bot.rendering.i18n import _
 from content.fetching import Fetcher, FetchError, default_user_agent
 from content.models import ChatId, Target
@@ -49,6 +51,8 @@ SOURCE_CONCURRENCY = 8
 DATABASE_TIMEOUT = 10.0
 HEALTH_TIMEOUT = 3.0
 TOPIC_UNCHECKED = "topic {thread} not checked: Telegram cannot look a topic up without posting"
+# A delivery error older than this has most likely been fixed since (Telegram keeps the last one).
+WEBHOOK_ERROR_WINDOW = timedelta(hours=1)
 
 
 class Status(enum.Enum):
@@ -227,14 +231,79 @@ async def check_destinations(bot: Bot, found: Sequence[Destination]) -> list[Che
     return [await check_destination(bot, destination) for destination in found]
 
 
-async def check_telegram(settings: Settings) -> list[Check]:
-    """The token, then each channel and route target; skipped in sandbox mode."""
+def _shown_webhook(url: str, settings: Settings) -> str:
+    """A webhook URL as printed: no user:password, no secret, nothing token-shaped."""
+    secrets = []
+    if settings.telegram_webhook_secret is not None:
+        secrets.append(settings.telegram_webhook_secret.get_secret_value())
+    if settings.telegram_bot_token is not None:
+        token = settings.telegram_bot_token.get_secret_value()
+        secrets += [token, token.split(":", 1)[-1]]
+    return RedactSecrets(secrets).redact(_shown_url(url))
+
+
+def _ago(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds} s ago"
+    if seconds < 7200:
+        return f"{seconds // 60} min ago"
+    return f"{seconds // 3600} h ago"
+
+
+def _pending(count: int) -> str:
+    return f"{count} pending update" + ("" if count == 1 else "s")
+
+
+async def check_webhook(bot: Bot, settings: Settings, *, now: datetime) -> Check:
+    """getWebhookInfo against TELEGRAM_WEBHOOK_URL; read only (never sets or deletes it)."""
+    subject, how = "webhook", "(getWebhookInfo)"
+    try:
+        info = await bot.get_webhook_info()
+    except TelegramError as exc:
+        return _fail(subject, f"{exc.message} {how}")
+    pending = _pending(info.pending_update_count)
+    theirs = _shown_webhook(info.url, settings) if info.url else ""
+    wanted = settings.telegram_webhook_url
+    if not wanted:
+        if not info.url:
+            return _ok(subject, f"none: long polling (getUpdates) is used {how}")
+        # Not a failure: PTB's start_polling calls deleteWebhook before its first getUpdates,
+        # so the next `newswire run` clears it (a poller running meanwhile gets 409 Conflict).
+        return _ok(
+            subject,
+            f"none configured, long polling is used; Telegram still has a webhook to {theirs}"
+            f" ({pending}), which `newswire run` deletes at start {how}",
+        )
+    ours = _shown_webhook(wanted, settings)
+    if not info.url:
+        return _fail(subject, f"not set: `newswire run` sets it at start ({ours}) {how}")
+    if info.url != wanted:
+        return _fail(
+            subject,
+            f"Telegram posts updates to {theirs}, not to TELEGRAM_WEBHOOK_URL {ours}"
+            f" (another deployment with this token? `newswire run` sets it back at start) {how}",
+        )
+    detail = f"set to {ours}, {pending}"
+    if info.last_error_date is not None and info.last_error_message:
+        ago = _ago((now - info.last_error_date).total_seconds())
+        message = _shown_webhook(info.last_error_message, settings)[:200]
+        if now - info.last_error_date < WEBHOOK_ERROR_WINDOW:
+            return _fail(
+                subject, f'{detail}, but Telegram\'s last delivery {ago} failed: "{message}" {how}'
+            )
+        detail += f'; last delivery error {ago}: "{message}"'
+    return _ok(subject, f"{detail} {how}")
+
+
+async def check_telegram(settings: Settings, *, now: datetime) -> list[Check]:
+    """The token, the webhook, then each channel and route target; skipped in sandbox mode."""
     if settings.sandbox:
         return [
             _skip(
                 "telegram",
-                "no TELEGRAM_BOT_TOKEN (sandbox mode): token, channel and rights checks skipped;"
-                " set it, and TELEGRAM_API_BASE_URL for a sandbox of its own, to run them",
+                "no TELEGRAM_BOT_TOKEN (sandbox mode): token, webhook, channel and rights checks"
+                " skipped; set it, and TELEGRAM_API_BASE_URL for a sandbox of its own, to run them",
             )
         ]
     bot = telegram_bot(settings)
@@ -242,11 +311,16 @@ async def check_telegram(settings: Settings) -> list[Check]:
         token = await check_token(bot, settings.telegram_api_base_url)
         found = destinations(settings, settings.telegram_channels, settings.routes)
         if token.failed:
-            return [token, *(_skip(d.subject, "not checked: the token failed") for d in found)]
+            skipped = ["webhook", *(d.subject for d in found)]
+            return [
+                token,
+                *(_skip(subject, "not checked: the token failed") for subject in skipped),
+            ]
+        webhook = await check_webhook(bot, settings, now=now)
         if not found:
             detail = "none configured (TELEGRAM_CHANNELS, CHANNEL_ROUTES): no channel posts"
-            return [token, _skip("channels", detail)]
-        return [token, *await check_destinations(bot, found)]
+            return [token, webhook, _skip("channels", detail)]
+        return [token, webhook, *await check_destinations(bot, found)]
     finally:
         await bot.shutdown()  # a no-op when initialize failed
 
@@ -527,7 +601,7 @@ async def diagnose(settings: Settings, emit: Callable[[Check], None]) -> list[Ch
             checks.append(check)
             emit(check)
 
-    add(await check_telegram(settings))
+    add(await check_telegram(settings, now=datetime.now(UTC)))
     database, registered = await check_database(settings.database_url)
     add([database])
     add([check_content_folder(settings.content_dir)])

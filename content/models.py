@@ -165,6 +165,7 @@ class Article:
     withdrawn_at: datetime | None = None  # taken back by its source or an editor
     review: ReviewState | None = None
     reviewed_by: str | None = None  # the editor who published or held it (their name)
+    summary_by: str | None = None  # the editor who wrote the summary: new versions keep it
 
     @property
     def headings(self) -> tuple[str, ...]:

@@ -420,7 +420,11 @@ async def _account(
         report.updated.append(article.id)
         # A withdrawn story's posts are deleted, not edited.
         taken_back = article.options.withdrawn or (stored is not None and stored.withdrawn_at)
-        if stored is not None and not taken_back and post_of(stored) != post_of(article):
+        # An editor's summary stays (storage keeps it): a new automatic one changes nothing.
+        shown = (
+            replace(article, summary=stored.summary) if stored and stored.summary_by else article
+        )
+        if stored is not None and not taken_back and post_of(stored) != post_of(shown):
             report.edits += await repo.outbox.requeue_channel_edits(article.id, now=now)
     else:
         report.unchanged += 1

@@ -48,6 +48,20 @@ class SummaryOutcome:
     edits: int = 0  # sent posts and previews queued to be edited
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewQueue:
+    """Stories an editor may still publish (waiting or held), newest first; `total`: all of them."""
+
+    stories: tuple[Article, ...]
+    total: int
+
+
+async def awaiting(repo: Repository, *, limit: int) -> ReviewQueue:
+    """What waits for an editor: found here even when a preview never reached them."""
+    stories, total = await repo.articles.awaiting_editor(limit=limit)
+    return ReviewQueue(tuple(stories), total)
+
+
 async def publish(repo: Repository, article_id: str, *, by: str, now: datetime) -> ReviewOutcome:
     """Publish a story waiting for review or held; exactly once, whoever presses first.
 
@@ -101,9 +115,9 @@ async def hold(repo: Repository, article_id: str, *, by: str, now: datetime) -> 
 
 
 async def replace_summary(
-    repo: Repository, article_id: str, text: str, *, now: datetime
+    repo: Repository, article_id: str, text: str, *, by: str, now: datetime
 ) -> SummaryOutcome:
-    """An editor's summary replaces the story's; posts already sent and previews are edited."""
+    """An editor's summary replaces the story's and sticks; sent posts and previews are edited."""
     summary = " ".join(text.split())
     if not summary:
         return SummaryOutcome(SummaryResult.EMPTY)
@@ -111,7 +125,7 @@ async def replace_summary(
         return SummaryOutcome(SummaryResult.TOO_LONG)
     if await repo.articles.get(article_id) is None:
         return SummaryOutcome(SummaryResult.NOT_FOUND)
-    if not await repo.articles.set_summary(article_id=article_id, summary=summary, now=now):
+    if not await repo.articles.set_summary(article_id=article_id, summary=summary, by=by, now=now):
         return SummaryOutcome(SummaryResult.UNCHANGED)
     edits = await repo.outbox.requeue_channel_edits(article_id, now=now)
     return SummaryOutcome(SummaryResult.REPLACED, edits=edits)

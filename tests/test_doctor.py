@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from telegram import Bot
 
 from bot.doctor import Check, Status, check_port
 from bot.sandbox import Sandbox, SandboxServer
@@ -27,6 +29,8 @@ NO_RIGHTS = "@newswire_norights"
 NO_PINS = "@newswire_nopins"
 MISSING = "@newswire_missing"
 RSS = "application/rss+xml"
+SECRET = "doctor-webhook-secret"
+READER = 4242
 
 
 @pytest.fixture
@@ -133,6 +137,7 @@ async def test_doctor_exits_0_when_everything_is_in_order(
         CHANNEL_OPTIONS=f"{NO_PINS}=nopin",
         SOURCES=feeds.url("/feed.xml"),
         HTTP_PORT=str(port),
+        TELEGRAM_WEBHOOK_URL="",
         **settings,
     )
     result = await run_cli("doctor", env=env, cwd=tmp_path)
@@ -140,6 +145,7 @@ async def test_doctor_exits_0_when_everything_is_in_order(
     found = lines(result.stdout)
     assert set(found) == {
         "token",
+        "webhook",
         f"channel {GOOD}",
         f"channel {NO_PINS}",
         f"route target {forum}:{topic}",
@@ -158,6 +164,9 @@ async def test_doctor_exits_0_when_everything_is_in_order(
     assert found[f"content folder {settings['CONTENT_DIR']}"].endswith("1 article files")
     assert found[f"source {feeds.url('/feed.xml')}"].endswith("reachable, 1 entries")
     assert found[f"web port 127.0.0.1:{port}"].endswith(": free")
+    assert (
+        found["webhook"] == "ok   webhook: none: long polling (getUpdates) is used (getWebhookInfo)"
+    )
 
 
 async def test_doctor_leaves_no_database_behind_and_skips_telegram_without_a_token(
@@ -204,6 +213,132 @@ async def test_a_bad_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == "newswire: bad setting: TIMEZONE: unknown time zone 'Nowhere'"
     assert result.stdout == ""
+
+
+# ---------------------------------------------------------------- webhook mode
+
+
+async def set_webhook(server: SandboxServer, url: str) -> None:
+    """setWebhook as `newswire run` calls it: through the Bot API, with the secret."""
+    async with Bot(TOKEN, base_url=server.api_base_url) as bot:
+        assert await bot.set_webhook(url=url, secret_token=SECRET)
+
+
+async def doctor_webhook(
+    tmp_path: Path, server: SandboxServer, feeds: LocalServer, url: str
+) -> tuple[int, str]:
+    """Doctor's exit code (every other check passes) and its webhook line."""
+    webhook = {"TELEGRAM_WEBHOOK_URL": url, "TELEGRAM_WEBHOOK_SECRET": SECRET if url else ""}
+    env = cli_env(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=server.api_base_url,
+        **webhook,
+        **await prepared(tmp_path, feeds),
+    )
+    result = await run_cli("doctor", env=env, cwd=tmp_path)
+    assert result.stderr == ""
+    assert SECRET not in result.stdout
+    return result.returncode, lines(result.stdout)["webhook"]
+
+
+async def delivery_failed(sandbox: Sandbox) -> str:
+    """A reader writes; the sandbox's POST to the (closed) webhook fails: its error message."""
+    sandbox.add_user(READER)
+    sandbox.send_user_message(READER, "hello")
+
+    def failed() -> str:
+        return str(sandbox.webhook_info().get("last_error_message") or "")
+
+    return await wait_for(failed, what="a failed webhook delivery")
+
+
+async def test_doctor_fails_when_the_webhook_is_not_set_yet(
+    tmp_path: Path, telegram: tuple[Sandbox, SandboxServer], feeds: LocalServer
+) -> None:
+    _sandbox, server = telegram
+    url = f"http://127.0.0.1:{closed_port()}/telegram"
+    code, line = await doctor_webhook(tmp_path, server, feeds, url)
+    assert (
+        line == f"FAIL webhook: not set: `newswire run` sets it at start ({url}) (getWebhookInfo)"
+    )
+    assert code == 1
+
+
+async def test_doctor_is_ok_when_telegram_posts_to_the_configured_webhook(
+    tmp_path: Path, telegram: tuple[Sandbox, SandboxServer], feeds: LocalServer
+) -> None:
+    sandbox, server = telegram
+    url = f"http://127.0.0.1:{closed_port()}/telegram"
+    await set_webhook(server, url)
+    code, line = await doctor_webhook(tmp_path, server, feeds, url)
+    assert line == f"ok   webhook: set to {url}, 0 pending updates (getWebhookInfo)"
+    assert code == 0
+    assert sandbox.webhook_info()["url"] == url  # read only: neither set again nor deleted
+
+
+async def test_doctor_names_the_other_url_a_webhook_points_to(
+    tmp_path: Path, telegram: tuple[Sandbox, SandboxServer], feeds: LocalServer
+) -> None:
+    _sandbox, server = telegram
+    ours = f"http://127.0.0.1:{closed_port()}/telegram"
+    # Another deployment's URL, carrying something token-shaped: it is redacted.
+    shaped = "9876543210:" + "A" * 35
+    await set_webhook(server, f"https://other.example/hook/{shaped}")
+    code, line = await doctor_webhook(tmp_path, server, feeds, ours)
+    assert line.startswith(
+        "FAIL webhook: Telegram posts updates to https://other.example/hook/<redacted>,"
+        f" not to TELEGRAM_WEBHOOK_URL {ours} "
+    ), line
+    assert shaped not in line
+    assert code == 1
+
+
+async def test_doctor_quotes_a_recent_delivery_error(
+    tmp_path: Path, telegram: tuple[Sandbox, SandboxServer], feeds: LocalServer
+) -> None:
+    sandbox, server = telegram
+    url = f"http://127.0.0.1:{closed_port()}/telegram"
+    await set_webhook(server, url)
+    error = await delivery_failed(sandbox)
+    code, line = await doctor_webhook(tmp_path, server, feeds, url)
+    prefix = f"FAIL webhook: set to {url}, 1 pending update, but Telegram's last delivery "
+    assert line.startswith(prefix), line
+    assert line.endswith(f' s ago failed: "{error}" (getWebhookInfo)'), line
+    assert code == 1
+
+
+async def test_a_delivery_error_older_than_an_hour_is_no_failure(
+    tmp_path: Path, feeds: LocalServer
+) -> None:
+    shift = [0.0]
+    sandbox = Sandbox(bot_token=TOKEN, clock=lambda: time.monotonic() + shift[0])
+    async with SandboxServer(sandbox) as server:
+        url = f"http://127.0.0.1:{closed_port()}/telegram"
+        await set_webhook(server, url)
+        shift[0] = -2 * 3600.0  # the sandbox's dates: the error happened two hours ago
+        error = await delivery_failed(sandbox)
+        code, line = await doctor_webhook(tmp_path, server, feeds, url)
+    assert line == (
+        f'ok   webhook: set to {url}, 1 pending update; last delivery error 2 h ago: "{error}"'
+        " (getWebhookInfo)"
+    )
+    assert code == 0
+
+
+async def test_a_webhook_left_set_while_polling_is_ok_as_run_deletes_it(
+    tmp_path: Path, telegram: tuple[Sandbox, SandboxServer], feeds: LocalServer
+) -> None:
+    sandbox, server = telegram
+    url = f"http://127.0.0.1:{closed_port()}/telegram"
+    await set_webhook(server, url)
+    code, line = await doctor_webhook(tmp_path, server, feeds, "")
+    assert line == (
+        "ok   webhook: none configured, long polling is used; Telegram still has a webhook to"
+        f" {url} (0 pending updates), which `newswire run` deletes at start (getWebhookInfo)"
+    )
+    assert code == 0
+    assert sandbox.webhook_info()["url"] == url  # doctor deleted nothing
 
 
 # ---------------------------------------------------------------- the web port

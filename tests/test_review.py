@@ -154,16 +154,18 @@ async def test_replacing_a_summary_edits_sent_posts_and_previews(any_repo: Repos
         await mark_sent(any_repo, delivery_id=row.id, message_id=row.id + 100, now=NOW)
 
     too_long = "x" * (SUMMARY_MAX_CHARS + 1)
-    result = await review.replace_summary(any_repo, "a1", too_long, now=NOW)
+    result = await review.replace_summary(any_repo, "a1", too_long, by="Ann", now=NOW)
     assert result.result is SummaryResult.TOO_LONG
-    assert (await review.replace_summary(any_repo, "nope", "New.", now=NOW)).result is (
+    assert (await review.replace_summary(any_repo, "nope", "New.", by="Ann", now=NOW)).result is (
         SummaryResult.NOT_FOUND
     )
-    outcome = await review.replace_summary(any_repo, "a1", "  A better\nsummary. ", now=NOW)
+    outcome = await review.replace_summary(
+        any_repo, "a1", "  A better\nsummary. ", by="Ann", now=NOW
+    )
     assert outcome.result is SummaryResult.REPLACED and outcome.edits == 3  # channel, 2 previews
     stored = await any_repo.articles.get("a1")
     assert stored is not None and stored.summary == "A better summary."
-    again = await review.replace_summary(any_repo, "a1", "A better summary.", now=NOW)
+    again = await review.replace_summary(any_repo, "a1", "A better summary.", by="Ann", now=NOW)
     assert again.result is SummaryResult.UNCHANGED
     readers = by_kind(await deliveries_of(any_repo, "a1"), DeliveryKind.READER)
     assert [d.state for d in readers] == [DeliveryState.SENT]  # readers' messages stay

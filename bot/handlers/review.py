@@ -1,5 +1,5 @@
-"""Editorial review (REVIEW=true), for ADMIN_IDS only: the preview's buttons and /post, /hold,
-/summary."""
+"""Editorial review (REVIEW=true), for ADMIN_IDS only: the preview's buttons, /post (alone:
+what waits), /hold, /summary."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from content.pipeline import SUMMARY_MAX_CHARS
 from content.review import Decision, ReviewOutcome
 
 ID_LIMIT = 64  # longer is no article id; kept short so nothing long is looked up or echoed
+LIST_LIMIT = 20  # /post alone: the newest stories waiting or held (the total says the rest)
 CHANGED = (Decision.PUBLISHED, Decision.HELD, Decision.STOPPED)
 
 
@@ -63,10 +64,12 @@ async def pressed(update: Update, context: NewswireContext, data: Review) -> Non
 
 
 async def post(update: Update, context: NewswireContext) -> None:
-    """/post <id>: publish a story waiting for review or held."""
+    """/post <id>: publish a story waiting for review or held; /post alone lists them."""
     article_id = argument_text(context)[:ID_LIMIT]
     if not article_id:
-        await reply(update, view.usage_post())
+        # An editor whose preview never arrived (they had not started the bot) finds it here.
+        queue = await review.awaiting(context.services.repo, limit=LIST_LIMIT)
+        await reply(update, view.awaiting_list(queue))
         return
     outcome = await _decide(context.services, Review.PUBLISH, article_id, by=_editor(update))
     await reply(update, view.decided_message(outcome))
@@ -90,7 +93,11 @@ async def summary(update: Update, context: NewswireContext) -> None:
         return
     services = context.services
     outcome = await review.replace_summary(
-        services.repo, args[0][:ID_LIMIT], " ".join(args[1:]), now=services.clock()
+        services.repo,
+        args[0][:ID_LIMIT],
+        " ".join(args[1:]),
+        by=_editor(update),
+        now=services.clock(),
     )
     if outcome.edits:
         services.outbox_wakeup.set()

@@ -7,9 +7,24 @@ from telegram import InlineKeyboardButton
 from bot.callbacks import NoOp, Review
 from bot.rendering.i18n import _, ngettext
 from bot.rendering.keyboards import keyboard
-from bot.rendering.text import CAPTION_LIMIT, Rendered, escape, notice, plain_text, utf16_len
+from bot.rendering.text import (
+    CAPTION_LIMIT,
+    MESSAGE_LIMIT,
+    Rendered,
+    escape,
+    notice,
+    plain_text,
+    shorten,
+    utf16_len,
+)
 from content.models import Article, ReviewState
-from content.review import Decision, ReviewOutcome, SummaryOutcome, SummaryResult
+from content.review import Decision, ReviewOutcome, ReviewQueue, SummaryOutcome, SummaryResult
+
+# /post alone: titles and names are cut so twenty stories fit one message.
+LIST_TITLE_CHARS = 80
+LIST_BUTTON_CHARS = 40
+LIST_NAME_CHARS = 32
+LIST_HEADER_ROOM = 200  # the header line in any language
 
 
 def _status(article: Article) -> str:
@@ -123,8 +138,50 @@ def summary_replaced(outcome: SummaryOutcome, *, max_chars: int) -> Rendered:
             return usage_summary()
 
 
-def usage_post() -> Rendered:
-    return notice(_("Usage: /post <article id>: publish a story waiting for review or held."))
+def awaiting_list(queue: ReviewQueue) -> Rendered:
+    """/post alone: the stories waiting or held, one line and one Publish button each."""
+    if not queue.stories:
+        return notice(_("Nothing is waiting for review or held."))
+    lines: list[str] = []
+    rows: list[list[InlineKeyboardButton]] = []
+    footer = _("Publish with a button, or send /post <article id>.")
+    budget = MESSAGE_LIMIT - LIST_HEADER_ROOM - utf16_len(footer)
+    for number, article in enumerate(queue.stories, start=1):
+        line = (
+            f"{number}. <b>{escape(shorten(article.title, LIST_TITLE_CHARS))}</b>\n"
+            f"<code>{escape(article.id)}</code> · {escape(_list_state(article))}"
+        )
+        budget -= utf16_len(plain_text(line)) + 2
+        if budget < 0:
+            break  # unusually long names or titles: the newest that fit in one message
+        lines.append(line)
+        label = _("✅ Publish: {title}").format(title=shorten(article.title, LIST_BUTTON_CHARS))
+        rows.append(
+            [InlineKeyboardButton(label, callback_data=Review(Review.PUBLISH, article.id).encode())]
+        )
+    shown = len(lines)
+    if queue.total > shown:
+        head = ngettext(
+            "{count} story waits for an editor; the newest {shown}:",
+            "{count} stories wait for an editor; the newest {shown}:",
+            queue.total,
+        ).format(count=queue.total, shown=shown)
+    else:
+        head = ngettext(
+            "{count} story waits for an editor:",
+            "{count} stories wait for an editor:",
+            queue.total,
+        ).format(count=queue.total)
+    html = "\n\n".join([escape(head), *lines, escape(footer)])
+    return Rendered(html, keyboard(rows))
+
+
+def _list_state(article: Article) -> str:
+    """Where a listed story stands: waiting, or held by whom (plain text; the caller escapes it)."""
+    if article.review is ReviewState.HELD:
+        name = shorten(article.reviewed_by or "?", LIST_NAME_CHARS)
+        return _("held by {name}").format(name=name)
+    return _("waiting")
 
 
 def usage_hold() -> Rendered:

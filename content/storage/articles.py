@@ -79,6 +79,7 @@ def article_from_row(row: Any) -> Article:
         withdrawn_at=row.withdrawn_at,
         review=ReviewState(row.review) if row.review else None,
         reviewed_by=row.reviewed_by,
+        summary_by=row.summary_by,
     )
 
 
@@ -158,6 +159,9 @@ async def _upsert(
         await _index(conn, article, row, dated_at, previous=None)
         return UpsertOutcome.NEW
     existing = (await conn.execute(select(articles).where(articles.c.id == article.id))).one()
+    if existing.summary_by is not None:
+        # An editor's summary stands until an editor changes it: not the source's new one.
+        row["summary"] = existing.summary
     if all(getattr(existing, key) == value for key, value in row.items()):
         return UpsertOutcome.UNCHANGED
     dated_at = article.published or existing.first_seen_at
@@ -340,13 +344,48 @@ class ArticleStore(Store):
             result = await conn.execute(stmt)
         return bool(result.rowcount)
 
-    async def set_summary(self, *, article_id: str, summary: str, now: datetime) -> bool:
-        """An editor's summary replaces the story's; False when unknown or already so."""
+    async def awaiting_editor(self, *, limit: int) -> tuple[list[Article], int]:
+        """Stories waiting for review or held (not withdrawn): the newest `limit`, and how many.
+
+        ix_articles_review finds the few under review; sorting them costs nothing.
+        """
+        under_review = and_(
+            articles.c.review.in_([ReviewState.WAITING.value, ReviewState.HELD.value]),
+            articles.c.withdrawn_at.is_(None),
+        )
         stmt = (
+            select(articles)
+            .where(under_review)
+            .order_by(articles.c.dated_at.desc(), articles.c.id)
+            .limit(max(limit, 0))
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+            total = int(
+                await conn.scalar(select(func.count()).select_from(articles).where(under_review))
+                or 0
+            )
+        return [article_from_row(r) for r in rows], total
+
+    async def set_summary(self, *, article_id: str, summary: str, by: str, now: datetime) -> bool:
+        """An editor's summary replaces the story's and sticks; False when unknown or already so.
+
+        Sending the summary the story already has still makes it the editor's (kept, not
+        replaced by a new version's), but changes nothing to edit: False.
+        """
+        story = articles.c.id == article_id
+        replaced = (
             update(articles)
-            .where(articles.c.id == article_id, articles.c.summary != summary)
-            .values(summary=summary, updated_at=now)
+            .where(story, articles.c.summary != summary)
+            .values(summary=summary, summary_by=by, updated_at=now)
+        )
+        adopted = (
+            update(articles)
+            .where(story, articles.c.summary == summary, articles.c.summary_by.is_(None))
+            .values(summary_by=by)
         )
         async with self.engine.begin() as conn:
-            result = await conn.execute(stmt)
+            result = await conn.execute(replaced)
+            if not result.rowcount:
+                await conn.execute(adopted)
         return bool(result.rowcount)

@@ -79,6 +79,8 @@ articles = Table(
     Column("withdrawn_at", UTCDateTime),  # taken back: hidden from readers, posts deleted
     Column("review", String(16)),  # ReviewState value under REVIEW=true; NULL: not reviewed
     Column("reviewed_by", Text),  # the editor who published or held it (their name)
+    # The editor who wrote the summary (their name): a new version of the story keeps it.
+    Column("summary_by", Text),
     Index("ix_articles_published", "published"),
     Index("ix_articles_planned_at", "planned_at"),
     Index("ix_articles_dated", "dated_at", "id"),

@@ -19,6 +19,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("withdrawn_at", UTCDateTime))
         batch.add_column(sa.Column("review", sa.String(16)))
         batch.add_column(sa.Column("reviewed_by", sa.Text))
+        batch.add_column(sa.Column("summary_by", sa.Text))
         batch.create_index("ix_articles_withdrawn_at", ["withdrawn_at"])
         batch.create_index("ix_articles_review", ["review"])
     with op.batch_alter_table("deliveries") as batch:
@@ -46,6 +47,7 @@ def downgrade() -> None:
     with op.batch_alter_table("articles") as batch:
         batch.drop_index("ix_articles_review")
         batch.drop_index("ix_articles_withdrawn_at")
+        batch.drop_column("summary_by")
         batch.drop_column("reviewed_by")
         batch.drop_column("review")
         batch.drop_column("withdrawn_at")
