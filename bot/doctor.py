@@ -1,8 +1,9 @@
 """`newswire doctor` and the start-up checks: is everything Newswire needs there and allowed?
 
 Read-only, so it is safe beside a running bot: no bot lock, no migration, no getUpdates, no
-setWebhook or deleteWebhook, nothing posted. One `Check` per line: `ok`, `FAIL` or `skip`,
-what, and why.
+setWebhook or deleteWebhook, nothing posted (a forum topic is looked up with sendChatAction,
+which shows "typing..." there for a few seconds at most). One `Check` per line: `ok`, `FAIL` or
+`skip`, what, and why.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from telegram import (
     ChatMemberRestricted,
     ChatPermissions,
 )
-from telegram.constants import ChatMemberStatus, ChatType
+from telegram.constants import ChatAction, ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
@@ -50,7 +51,6 @@ SOURCE_TIMEOUT = 10.0  # seconds for one source's answer
 SOURCE_CONCURRENCY = 8
 DATABASE_TIMEOUT = 10.0
 HEALTH_TIMEOUT = 3.0
-TOPIC_UNCHECKED = "topic {thread} not checked: Telegram cannot look a topic up without posting"
 # A delivery error older than this has most likely been fixed since (Telegram keeps the last one).
 WEBHOOK_ERROR_WINDOW = timedelta(hours=1)
 
@@ -200,7 +200,7 @@ async def check_token(bot: Bot, base_url: str) -> Check:
 
 
 async def check_destination(bot: Bot, destination: Destination) -> Check:
-    """getChat (it exists; a topic's chat is a forum) and getChatMember (the bot's rights)."""
+    """getChat (it exists; a topic's chat is a forum), getChatMember (rights), the topic."""
     subject, target = destination.subject, destination.target
     try:
         chat: ChatFullInfo = await bot.get_chat(target.chat)
@@ -221,9 +221,26 @@ async def check_destination(bot: Bot, destination: Destination) -> Check:
         return _fail(subject, "the bot cannot " + "; ".join(missing) + " (getChatMember)")
     can = "post, edit, delete and pin" if destination.pins else "post, edit and delete"
     detail = f"{chat.type}, the bot is {member.status} and can {can}"
-    if target.thread is not None:
-        detail += f"; {TOPIC_UNCHECKED.format(thread=target.thread)}"
-    return _ok(subject, detail + " (getChat, getChatMember)")
+    if target.thread is None:
+        return _ok(subject, detail + " (getChat, getChatMember)")
+    return await check_topic(bot, destination, chat.id, detail)
+
+
+async def check_topic(bot: Bot, destination: Destination, chat_id: int, detail: str) -> Check:
+    """The target's forum topic exists: sendChatAction "typing" there, which posts nothing.
+
+    The Bot API has no getForumTopic; a chat action into an unknown thread is Telegram's
+    "message thread not found", as a send there would be.
+    """
+    subject, target, thread = destination.subject, destination.target, destination.target.thread
+    assert thread is not None
+    try:
+        await bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=thread)
+    except TelegramError as exc:
+        if isinstance(exc, BadRequest) and "message thread not found" in exc.message.lower():
+            return _fail(subject, f"topic {thread} not found in {target.chat} (sendChatAction)")
+        return _fail(subject, f"topic {thread}: {exc.message} (sendChatAction)")
+    return _ok(subject, f"{detail}; topic {thread} exists (getChat, getChatMember, sendChatAction)")
 
 
 async def check_destinations(bot: Bot, found: Sequence[Destination]) -> list[Check]:

@@ -69,9 +69,16 @@ class Target:
             raise ValueError(f"{text!r} is not a chat (@name or numeric id, then :topic id)")
         if sep and not (thread.isascii() and thread.isdigit() and 0 < int(thread) < 2**31):
             raise ValueError(f"{text!r}: the forum topic must be a positive number")
+        if sep and int(thread) == GENERAL_TOPIC:
+            # Telegram takes no message_thread_id for General: such a route would never deliver.
+            raise ValueError(
+                f"{text!r}: topic 1 is the forum's General topic, which takes no thread id:"
+                f" route to {chat} alone"
+            )
         return cls(ChatId(chat), int(thread) if sep else None)
 
 
+GENERAL_TOPIC = 1  # a forum's General topic: posts there carry no message_thread_id
 _TARGET_CHAT_RE = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-?\d{1,20})$")
 
 

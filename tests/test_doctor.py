@@ -28,6 +28,7 @@ GOOD = "@newswire_good"
 NO_RIGHTS = "@newswire_norights"
 NO_PINS = "@newswire_nopins"
 MISSING = "@newswire_missing"
+FORUM = "@newswire_forum"
 RSS = "application/rss+xml"
 SECRET = "doctor-webhook-secret"
 READER = 4242
@@ -159,7 +160,9 @@ async def test_doctor_exits_0_when_everything_is_in_order(
     assert found[f"channel {NO_PINS}"].endswith(
         "can post, edit and delete (getChat, getChatMember)"
     )
-    assert f"topic {topic} not checked" in found[f"route target {forum}:{topic}"]
+    assert found[f"route target {forum}:{topic}"].endswith(
+        f"; topic {topic} exists (getChat, getChatMember, sendChatAction)"
+    )
     assert "reachable, migrations current" in found[f"database {settings['DATABASE_URL']}"]
     assert found[f"content folder {settings['CONTENT_DIR']}"].endswith("1 article files")
     assert found[f"source {feeds.url('/feed.xml')}"].endswith("reachable, 1 entries")
@@ -167,6 +170,39 @@ async def test_doctor_exits_0_when_everything_is_in_order(
     assert (
         found["webhook"] == "ok   webhook: none: long polling (getUpdates) is used (getWebhookInfo)"
     )
+
+
+async def test_doctor_looks_forum_topics_up_without_posting_into_them(
+    tmp_path: Path, telegram: tuple[Sandbox, SandboxServer], feeds: LocalServer
+) -> None:
+    sandbox, server = telegram
+    forum = sandbox.add_forum("Newsroom", FORUM)
+    topic = sandbox.add_topic(forum, "World")
+    missing = topic + 5
+    env = cli_env(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=server.api_base_url,
+        TELEGRAM_CHANNELS=GOOD,
+        CHANNEL_ROUTES=f"world={FORUM}:{topic};sport={FORUM}:{missing}",
+        HTTP_PORT=str(closed_port()),
+        **await prepared(tmp_path, feeds),
+    )
+    result = await run_cli("doctor", env=env, cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    found = lines(result.stdout)
+    assert found[f"route target {FORUM}:{topic}"] == (
+        f"ok   route target {FORUM}:{topic}: supergroup, the bot is administrator and can post,"
+        f" edit, delete and pin; topic {topic} exists (getChat, getChatMember, sendChatAction)"
+    )
+    assert found[f"route target {FORUM}:{missing}"] == (
+        f"FAIL route target {FORUM}:{missing}: topic {missing} not found in {FORUM}"
+        " (sendChatAction)"
+    )
+    failed = [line for line in found.values() if line.startswith("FAIL")]
+    assert len(failed) == 1, result.stdout
+    assert sandbox.messages(forum) == []  # looked up, nothing posted
+    assert result.stderr == ""
 
 
 async def test_doctor_leaves_no_database_behind_and_skips_telegram_without_a_token(
@@ -411,3 +447,23 @@ async def test_run_warns_and_tells_the_editors_about_a_channel_it_cannot_use(
     assert notices[0]["text"].startswith("⚠️ Newswire started, but cannot publish everywhere")
     # Start-up went on: the bot still scans (the right may come back at any time).
     await stack.scans(1)
+
+
+async def test_run_warns_about_a_forum_topic_that_does_not_exist(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    forum = stack.sandbox.add_forum("Newsroom")
+    topic = stack.sandbox.add_topic(forum, "World")
+    routes = f"world={forum}:{topic};sport={forum}:{topic + 1}"
+    stack.settings = stack.settings.model_copy(update={"channel_routes": routes})
+    with caplog.at_level(logging.WARNING, logger="bot.doctor"):
+        await stack.restart()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "bot.doctor"]
+    problem = f"route target {forum}:{topic + 1}: topic {topic + 1} not found in {forum}"
+    assert warnings == [f"start-up check: {problem} (sendChatAction)"]
+    notices = await wait_for(
+        lambda: [m for m in stack.sandbox.bot_messages(ADMIN) if problem in m["text"]],
+        what="the editors' notice",
+    )
+    assert len(notices) == 1
+    assert stack.sandbox.messages(forum) == []

@@ -26,7 +26,16 @@ def test_routes_parse_channels_ids_and_forum_topics() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["transport", "=@chan", "transport=", "transport=chan", "t=@chan:0", "t=@chan:x", ",=@chan"],
+    [
+        "transport",
+        "=@chan",
+        "transport=",
+        "transport=chan",
+        "t=@chan:0",
+        "t=@chan:x",
+        ",=@chan",
+        "t=@chan:1",  # General takes no thread id
+    ],
 )
 def test_a_bad_route_is_refused_naming_it(text: str) -> None:
     with pytest.raises(RouteError):

@@ -410,3 +410,51 @@ def test_configured_routes_make_numeric_and_named_forum_topics_in_the_sandbox() 
     fits(sandbox, "sendMessage", chat_id="@sg_forum", message_thread_id=2, text="in topic 2")
     fits(sandbox, "sendMessage", chat_id="@sg_news", text="a channel")
     assert fits(sandbox, "getChat", chat_id=-1001234567890)["is_forum"] is True
+
+
+# ---------------------------------------------------------------- chat actions
+
+
+async def test_send_chat_action_finds_a_topic_without_posting_into_it(
+    bot: Bot, client: SandboxClient
+) -> None:
+    forum = await client.add_forum("Newsroom", "newsroom")
+    topic = await client.add_topic(forum, "Transport")
+    assert await bot.send_chat_action(forum, "typing", message_thread_id=topic) is True
+    assert await bot.send_chat_action("@newsroom", "upload_photo") is True  # General: no thread
+    channel = await client.add_channel("@wire")
+    for chat, thread in ((forum, topic + 1), (forum, 1), (channel, 2)):
+        with pytest.raises(BadRequest, match=r"^Message thread not found$"):
+            await bot.send_chat_action(chat, "typing", message_thread_id=thread)
+    assert (await client.messages(forum))["messages"] == []
+    assert (await client.counters())["sendChatAction"] == 5
+
+
+def test_send_chat_action_refuses_a_bad_action_chat_or_missing_rights(sandbox: Sandbox) -> None:
+    forum = sandbox.add_forum("Newsroom")
+    channel = sandbox.add_channel("@wire")
+    for action in ("dancing", "Typing", "cancel"):
+        assert refusal(sandbox, "sendChatAction", chat_id=forum, action=action) == (
+            400,
+            "Bad Request: wrong parameter action in request",
+        )
+    assert refusal(sandbox, "sendChatAction", chat_id="@nowhere", action="typing") == (
+        400,
+        "Bad Request: chat not found",
+    )
+    sandbox.set_rights(channel, can_post_messages=False)
+    assert refusal(sandbox, "sendChatAction", chat_id=channel, action="typing") == (
+        400,
+        "Bad Request: need administrator rights in the channel chat",
+    )
+    sandbox.set_rights(channel, "left")
+    assert refusal(sandbox, "sendChatAction", chat_id=channel, action="typing") == (
+        403,
+        "Forbidden: bot is not a member of the channel chat",
+    )
+    sandbox.set_rights(forum, "kicked")
+    assert refusal(sandbox, "sendChatAction", chat_id=forum, action="typing") == (
+        403,
+        "Forbidden: bot was kicked from the supergroup chat",
+    )
+    assert fits(sandbox, "sendChatAction", chat_id=1001, action="find_location") is True

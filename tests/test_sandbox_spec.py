@@ -99,6 +99,8 @@ def test_every_object_the_sandbox_returns_fits_the_spec(sandbox: Sandbox) -> Non
         link_preview_options=json.dumps({"url": "https://news.example/a", "show_above_text": True}),
     )
     call("sendPhoto", chat_id=channel, photo="https://img.example/b.jpg", protect_content=True)
+    thread = topic["message_thread_id"]
+    call("sendChatAction", chat_id=forum, action="typing", message_thread_id=thread)
     call("getChat", chat_id="@wire")
     call("getChat", chat_id=forum)
     call("getChatMember", chat_id=channel, user_id=sandbox.bot_id)

@@ -1,4 +1,4 @@
-"""Sending messages (sendMessage, sendPhoto): the one "send a message" sequence and its rules."""
+"""Sending (sendMessage, sendPhoto, sendChatAction): the one "send a message" sequence and rules."""
 
 from __future__ import annotations
 
@@ -36,6 +36,21 @@ _PREVIEW_FIELDS: dict[str, type] = {
     "show_above_text": bool,
 }
 _PREVIEW_ERROR = "can't parse link preview options JSON object"
+CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
 
 
 def formatted(
@@ -260,6 +275,16 @@ def send_photo(sb: Sandbox, p: Params) -> JSON:
     )
 
 
+def send_chat_action(sb: Sandbox, p: Params) -> bool:
+    """A status ("typing...") shown for a few seconds: checked like a send, nothing stored."""
+    chat = sb.state.writable_chat(p.value("chat_id"))
+    may_post(chat)
+    if p.text("action") not in CHAT_ACTIONS:
+        raise bad_request("wrong parameter action in request")
+    thread_of(p, chat)
+    return True
+
+
 def content_of(msg: Message) -> str:
     """What the delivery log hashes to spot duplicates."""
     return msg.text if msg.text is not None else (msg.caption or msg.photo or "")
@@ -267,4 +292,8 @@ def content_of(msg: Message) -> str:
 
 # Methods that post a new message: faults and flood limits apply to them.
 SENDING = frozenset({"sendMessage", "sendPhoto"})
-METHODS: dict[str, Method] = {"sendMessage": send_message, "sendPhoto": send_photo}
+METHODS: dict[str, Method] = {
+    "sendMessage": send_message,
+    "sendPhoto": send_photo,
+    "sendChatAction": send_chat_action,
+}
