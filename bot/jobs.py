@@ -75,19 +75,29 @@ async def scan_and_plan(services: Services, notifier: AdminNotifier | None = Non
         log.info("articles: %d new, %d updated", len(report.new), len(report.updated))
     if report.edits:
         log.info("%d sent channel posts queued to be edited", report.edits)
-    _log_withdrawn(report)
+    await report_withdrawn(report, notifier)
     planned = await plan_and_wake(services, now=now, edits=report.edits, deletes=report.deletes)
     services.scan_count += 1
     return planned
 
 
-def _log_withdrawn(report: IngestReport) -> None:
-    if report.withdrawn:
-        log.info(
-            "%d stories withdrawn (%s); %d channel posts queued to be deleted",
-            len(report.withdrawn),
-            ", ".join(report.withdrawn[:10]),
-            report.deletes,
+async def report_withdrawn(report: IngestReport, notifier: AdminNotifier | None) -> None:
+    """Log what sources took back; tell editors when posts they can see are being deleted."""
+    if not report.withdrawn:
+        return
+    ids = ", ".join(report.withdrawn[:10]) + (", …" if len(report.withdrawn) > 10 else "")
+    log.info(
+        "%d stories withdrawn (%s); %d channel posts queued to be deleted",
+        len(report.withdrawn),
+        ids,
+        report.deletes,
+    )
+    if report.deletes and notifier is not None:
+        # Stories that were never posted vanish quietly: only deleted posts surprise editors.
+        stories, posts = len(report.withdrawn), report.deletes
+        await notifier.send(
+            f"Withdrawn at the source: {stories} {'story' if stories == 1 else 'stories'}"
+            f" ({ids}); {posts} channel {'post is' if posts == 1 else 'posts are'} being deleted."
         )
 
 
@@ -129,7 +139,7 @@ async def poll_and_plan(
             await notifier.send(f"Skipped {error.source}: {error.reason}")
     if report.new or report.updated:
         log.info("source items: %d new, %d updated", len(report.new), len(report.updated))
-    _log_withdrawn(report)
+    await report_withdrawn(report, notifier)
     planned = await plan_and_wake(services, now=now, edits=report.edits, deletes=report.deletes)
     services.poll_count += 1
     return planned

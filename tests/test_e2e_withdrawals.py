@@ -60,6 +60,8 @@ async def test_push_delete_removes_the_post_and_readers_are_told(
         return await channel_state(stack, "push-1") is DeliveryState.WITHDRAWN
 
     await wait_for(withdrawn, what="the delivery withdrawn")
+    notice = "⚠️ Withdrawn at the source: 1 story (push-1); 1 channel post is being deleted."
+    assert notice in [m["text"] for m in stack.sandbox.bot_messages(ADMIN)]
     assert "withdrawn" in (await say(stack, "/read push-1"))["text"]
     assert data["title"] not in (await say(stack, "/latest"))["text"]
     assert data["title"] not in (await say(stack, "/search MRT line"))["text"]

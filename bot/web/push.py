@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from bot.context import Services
-from bot.jobs import plan_and_wake
+from bot.jobs import plan_and_wake, report_withdrawn
 from bot.web.payloads import PayloadError, Pushed, ghost_entry, load_json, push_entry
 from bot.web.server import SERVICES, JsonError, json_error
 from bot.web.signing import MAX_SKEW_SECONDS, Verdict, verify_ghost, verify_newswire
@@ -98,6 +98,7 @@ async def publish(services: Services, pushed: Pushed) -> str:
         default_tz=services.zone,
         full_text=FullText.NEVER,  # a push carries its body; nothing to fetch
     )
+    await report_withdrawn(report, services.notifier)
     await plan_and_wake(
         services, now=now, edits=report.edits, deletes=report.deletes, via=" (pushed)"
     )
