@@ -6,10 +6,10 @@ import asyncio
 import contextlib
 import enum
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -109,6 +109,17 @@ def _sandbox_topic(sandbox: Sandbox, target: Target) -> None:
 
 def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A repeating job: what runs, every how many seconds, the first run, and its late grace."""
+
+    callback: Callable[[NewswireContext], Coroutine[Any, Any, None]]
+    interval: float
+    first: float
+    name: str
+    grace: int  # seconds a late tick may still run
 
 
 class Role(enum.Enum):
@@ -248,46 +259,19 @@ class Newswire:
             else:
                 # PTB calls deleteWebhook first: switching back from webhook mode just works.
                 await app.updater.start_polling(poll_interval=0.0, timeout=10)
-            app.job_queue.run_repeating(
-                scan_job,
-                interval=self.settings.scan_interval,
-                first=0.1,
-                name="scan",
-                # A late tick is still worth running; two at once never are.
-                job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1},
-            )
-            # Digests and the ends of quiet hours: due times are whole minutes.
-            app.job_queue.run_repeating(
-                release_job,
-                interval=RELEASE_INTERVAL,
-                first=1.0,
-                name="release",
-                job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1},
-            )
-            # Pinned breaking posts come down after PIN_HOURS (due times are on the rows).
-            app.job_queue.run_repeating(
-                unpin_job,
-                interval=UNPIN_INTERVAL,
-                first=2.0,
-                name="unpin",
-                job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
-            )
-            # The queue's length once a minute, for the /stats chart.
-            app.job_queue.run_repeating(
-                activity_job,
-                interval=ACTIVITY_INTERVAL,
-                first=5.0,
-                name="activity",
-                job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1},
-            )
-            # The planner's statistics, now and as the archive grows (SQLite keeps none).
-            app.job_queue.run_repeating(
-                statistics_job,
-                interval=STATISTICS_INTERVAL,
-                first=1.0,
-                name="statistics",
-                job_kwargs={"misfire_grace_time": 600, "coalesce": True, "max_instances": 1},
-            )
+            for job in self._periodic_jobs():
+                app.job_queue.run_repeating(
+                    job.callback,
+                    interval=job.interval,
+                    first=job.first,
+                    name=job.name,
+                    # A late tick is still worth running; two at once never are.
+                    job_kwargs={
+                        "misfire_grace_time": job.grace,
+                        "coalesce": True,
+                        "max_instances": 1,
+                    },
+                )
             await self._start_polling_sources()
         if self.role.sends:
             # The worker sends through its own bot with a lighter transport (see transport.py).
@@ -328,6 +312,20 @@ class Newswire:
                 name="outbox-worker",
             )
         log.info("bot @%s is running (role %s)", app.bot.username, self.role.value)
+
+    def _periodic_jobs(self) -> list[Periodic]:
+        """The polling process's fixed jobs; each ticks over due times kept in the database."""
+        return [
+            Periodic(scan_job, self.settings.scan_interval, 0.1, "scan", 30),
+            # Digests and the ends of quiet hours: due times are whole minutes.
+            Periodic(release_job, RELEASE_INTERVAL, 1.0, "release", 30),
+            # Pinned breaking posts come down after PIN_HOURS (due times are on the rows).
+            Periodic(unpin_job, UNPIN_INTERVAL, 2.0, "unpin", 60),
+            # The queue's length once a minute, for the /stats chart.
+            Periodic(activity_job, ACTIVITY_INTERVAL, 5.0, "activity", 30),
+            # The planner's statistics, now and as the archive grows (SQLite keeps none).
+            Periodic(statistics_job, STATISTICS_INTERVAL, 1.0, "statistics", 600),
+        ]
 
     async def _start_polling_sources(self) -> None:
         """Register SOURCES (idempotent) and tick the poll job; each source keeps its own time."""
