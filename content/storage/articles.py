@@ -89,7 +89,7 @@ def visible(now: datetime) -> Any:
         *(or_(articles.c[n].is_(None), articles.c[n] <= now) for n in HIDDEN_UNTIL),
         *(articles.c[n].is_(None) for n in HIDDEN_WHILE),
         *(
-            or_(articles.c[n].is_(None), articles.c[n].in_([v.value for v in shown]))
+            or_(articles.c[n].is_(None), *(articles.c[n] == v.value for v in shown))
             for n, shown in HIDDEN_UNLESS.items()
         ),
     )
