@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.delivery.caches import RenderCache, Voice
+from bot.delivery.outcomes import Outcomes
 from bot.delivery.pacing import ChatPacer, PacerConfig
-from bot.delivery.transport import prepare, with_options
+from bot.delivery.policy import Outcome, Verdict
+from bot.delivery.recorder import Recorder
+from bot.delivery.transport import Prepared, prepare
 from bot.rendering import Rendered
 from bot.web.payloads import PayloadError, push_entry
 from content.models import (
     Article,
     ArticleParseError,
     ChatId,
+    Delivery,
     DeliveryKind,
+    DeliveryState,
     LinkPreview,
     PublishOptions,
     Target,
@@ -25,6 +32,9 @@ from content.models import (
 from content.parsing import parse_markdown
 from content.preferences import QuietHours
 from content.routing import ChannelOptions, Effective, publish_options, target_of
+from content.storage import Repository
+from tests.support.articles import make_article
+from tests.support.fakes import RecordingRepo
 
 SGT = ZoneInfo("Asia/Singapore")
 NIGHT = datetime(2026, 7, 3, 16, 0, tzinfo=UTC)  # 00:00 in Singapore
@@ -140,12 +150,44 @@ def test_prepare_carries_the_options_of_sends_and_edits() -> None:
     assert photo.params["protect_content"] is True
 
 
-def test_with_options_rebuilds_a_fallback_prepared_without_them() -> None:
+async def test_a_plain_text_resend_keeps_the_posts_publish_options() -> None:
     options = Effective(silent=True, link_preview=LinkPreview.ABOVE, preview_url=URL)
-    bare = prepare("x", parse_mode=None, keyboard=None)
-    again = with_options(bare, options)
-    assert again == prepare("x", parse_mode=None, keyboard=None, options=options)
-    assert with_options(again, options) is again
+    rendered = Rendered("<p>x</p>", None)
+    sent: list[Prepared] = []
+
+    async def put(delivery: Delivery, post: Prepared) -> int:
+        sent.append(post)
+        return 555
+
+    repo = RecordingRepo()
+    renders = RenderCache(lambda a, k, z: rendered)
+    outcomes = Outcomes(
+        repo=cast(Repository, repo),
+        clock=lambda: DAY,
+        chats=ChatPacer(PacerConfig()),
+        recorder=Recorder(cast(Repository, repo), lambda: DAY),
+        renders=renders,
+        put=put,
+        wakeup=asyncio.Event(),
+        notify=None,
+        max_age=timedelta(hours=24),
+    )
+    post = Delivery(
+        id=1,
+        article_id="a1",
+        chat_id=ChatId("@news"),
+        kind=DeliveryKind.CHANNEL,
+        priority=0,
+        state=DeliveryState.SENDING,
+        attempts=1,
+        next_attempt_at=DAY,
+        created_at=DAY,
+    )
+    refused = Outcome(Verdict.BAD_MARKUP, "can't parse entities")
+    await outcomes.apply(post, make_article("a1"), rendered, refused, options=options)
+    (plain,) = sent
+    assert plain == renders.prepare(rendered, as_html=False, options=options)
+    assert plain.params["disable_notification"] is True
 
 
 def test_render_cache_serialises_once_per_distinct_options() -> None:

@@ -14,9 +14,10 @@ from bot.delivery.caches import RenderCache
 from bot.delivery.pacing import GLOBAL_SCOPE, ChatPacer
 from bot.delivery.policy import Outcome, Verdict, backoff, classify
 from bot.delivery.recorder import Recorder
-from bot.delivery.transport import Prepared
+from bot.delivery.transport import NO_OPTIONS, Prepared
 from bot.rendering import Rendered
 from content.models import Article, Delivery, DeliveryKind, chat_id_of
+from content.routing import Effective
 from content.storage import Repository
 
 log = logging.getLogger(__name__)
@@ -59,9 +60,18 @@ class Outcomes:
         self._recent_floods: list[tuple[float, str]] = []
 
     async def apply(
-        self, delivery: Delivery, article: Article, rendered: Rendered, outcome: Outcome
+        self,
+        delivery: Delivery,
+        article: Article,
+        rendered: Rendered,
+        outcome: Outcome,
+        *,
+        options: Effective = NO_OPTIONS,
     ) -> None:
-        """The failure policy: one place decides what each answer means."""
+        """The failure policy: one place decides what each answer means.
+
+        `options`: the channel post's publish options, kept by a plain-text resend.
+        """
         now = self.clock()
         verdict = outcome.verdict
         if verdict is Verdict.FLOOD:
@@ -112,7 +122,8 @@ class Outcomes:
                 outcome.reason,
             )
             try:
-                message_id = await self.put(delivery, self.renders.prepare(rendered, as_html=False))
+                plain = self.renders.prepare(rendered, as_html=False, options=options)
+                message_id = await self.put(delivery, plain)
             except TelegramError as exc:
                 await self.transient(delivery, classify(exc).reason, now)
                 return

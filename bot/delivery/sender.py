@@ -25,7 +25,7 @@ from bot.delivery.pins import Pinner
 from bot.delivery.policy import Verdict, classify
 from bot.delivery.recorder import Recorder
 from bot.delivery.supervise import describe
-from bot.delivery.transport import NO_OPTIONS, DeliveryBot, Prepared, with_options
+from bot.delivery.transport import NO_OPTIONS, DeliveryBot, Prepared
 from bot.delivery.withdrawals import delete_post
 from bot.rendering import i18n
 from bot.rendering.digests import digest as render_digest
@@ -102,8 +102,6 @@ class Sender:
             max_age=max_age,
         )
         self.pins = Pinner(repo=repo, bot=bot, hours=publishing.pin_hours, notify=notify)
-        # The publish options of channel posts on the wire, for a fallback prepared anew.
-        self._options: dict[int, Effective] = {}
 
     async def send(self, delivery: Delivery) -> None:
         """Send (or edit, or delete) one claimed delivery and record what Telegram answered."""
@@ -128,7 +126,6 @@ class Sender:
             options = self._publish_options(article, delivery, has_photo=post.is_photo)
             if options != NO_OPTIONS:
                 rendered, post = self.renders.get(article, delivery.kind, voice, options)
-                self._options[delivery.id] = options
         try:
             try:
                 message_id = await self._put(delivery, post)
@@ -147,10 +144,8 @@ class Sender:
                 # The post already reads like this (an edit that was sent before a crash).
                 message_id = delivery.message_id
             else:
-                await self.outcomes.apply(delivery, article, rendered, outcome)
+                await self.outcomes.apply(delivery, article, rendered, outcome, options=options)
                 return
-        finally:
-            self._options.pop(delivery.id, None)
         sent_at = self.clock()
         await self.recorder.record_sent(delivery.id, message_id)
         metrics.posted(delivery, sent_at)  # ingest-to-post latency of a new channel post
@@ -211,10 +206,6 @@ class Sender:
     async def _put(self, delivery: Delivery, post: Prepared) -> int:
         """Send the post, or edit the channel post sent before when the story changed."""
         chat, thread = _chat_arg(delivery.chat_id)
-        options = self._options.get(delivery.id)
-        if options is not None:
-            # A fallback (plain text after refused HTML) is prepared without the options.
-            post = with_options(post, options)
         if is_edit(delivery):
             assert delivery.message_id is not None
             return await self.bot.edit_prepared(chat, delivery.message_id, post)

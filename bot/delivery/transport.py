@@ -59,14 +59,10 @@ class Prepared:
     params: dict[str, Any]
     text_edit: dict[str, Any]  # editMessageText parameters
     caption_edit: dict[str, Any]  # editMessageCaption parameters
-    options: Effective = NO_OPTIONS  # what `params` carry of the publish options
 
     @property
     def is_photo(self) -> bool:
         return self.method == "sendPhoto"
-
-
-_OPTION_PARAMS = ("disable_notification", "protect_content", "link_preview_options")
 
 
 def preview_param(options: Effective) -> str:
@@ -100,19 +96,7 @@ def prepare(
     if allow_paid_broadcast:
         params["allow_paid_broadcast"] = True
     method = "sendPhoto" if photo else "sendMessage"
-    return Prepared(method, params, text_params, caption_params, options)
-
-
-def with_options(post: Prepared, options: Effective) -> Prepared:
-    """The same post under other publish options (a fallback prepared without them)."""
-    if post.options == options:
-        return post
-    params = {k: v for k, v in post.params.items() if k not in _OPTION_PARAMS}
-    text_edit = {**post.text_edit, "link_preview_options": preview_param(options)}
-    if not post.is_photo:
-        params["link_preview_options"] = text_edit["link_preview_options"]
-    params.update(_send_flags(options))
-    return Prepared(post.method, params, text_edit, post.caption_edit, options)
+    return Prepared(method, params, text_params, caption_params)
 
 
 def _send_flags(options: Effective) -> dict[str, Any]:
