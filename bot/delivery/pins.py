@@ -16,6 +16,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.delivery.policy import Verdict, classify
 from bot.delivery.supervise import describe
+from bot.delivery.transport import chat_arg
 from content.models import ChatId
 from content.routing import target_of
 from content.storage import Repository
@@ -28,11 +29,6 @@ UNPIN_BATCH = 50  # pins looked at per run of the unpin job
 
 class PinningBot(Protocol):
     async def pin(self, chat_id: int | str, message_id: int) -> None: ...
-
-
-def chat_arg(chat: str) -> int | str:
-    """What the Bot API takes as chat_id: a number, or the @name."""
-    return int(chat) if chat.lstrip("-").isdigit() else chat
 
 
 def lacks_rights(exc: TelegramError) -> bool:

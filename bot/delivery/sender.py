@@ -25,7 +25,7 @@ from bot.delivery.pins import Pinner
 from bot.delivery.policy import Verdict, classify
 from bot.delivery.recorder import Recorder
 from bot.delivery.supervise import describe
-from bot.delivery.transport import NO_OPTIONS, DeliveryBot, Prepared
+from bot.delivery.transport import NO_OPTIONS, DeliveryBot, Prepared, chat_arg
 from bot.delivery.withdrawals import delete_post
 from bot.rendering import i18n
 from bot.rendering.digests import digest as render_digest
@@ -56,8 +56,7 @@ class Publishing:
 def _chat_arg(chat_id: str) -> tuple[int | str, int | None]:
     """The chat and forum topic of a delivery's chat: "chat", or "chat:thread" (a Target key)."""
     target = target_of(chat_id)
-    chat = target.chat
-    return (int(chat) if chat.lstrip("-").isdigit() else chat), target.thread
+    return chat_arg(target.chat), target.thread
 
 
 class Sender:

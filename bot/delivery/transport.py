@@ -65,6 +65,11 @@ class Prepared:
         return self.method == "sendPhoto"
 
 
+def chat_arg(chat: str) -> int | str:
+    """What the Bot API takes as chat_id: a number, or the @name."""
+    return int(chat) if chat.lstrip("-").isdigit() else chat
+
+
 def preview_param(options: Effective) -> str:
     """`link_preview_options`: the article's url above or below the text, or none."""
     if options.link_preview is LinkPreview.OFF or options.preview_url is None:

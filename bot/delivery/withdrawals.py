@@ -15,9 +15,10 @@ from telegram.error import TelegramError
 
 from bot.delivery.outcomes import Outcomes
 from bot.delivery.policy import Verdict, classify, is_delete_target_gone, is_undeletable
-from bot.delivery.transport import DeliveryBot
+from bot.delivery.transport import DeliveryBot, chat_arg
 from bot.rendering.replies import post_not_deleted
-from content.models import Delivery, DeliveryKind, Target
+from content.models import Delivery, DeliveryKind
+from content.routing import target_of
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +32,6 @@ def message_link(chat: str, message_id: int) -> str | None:
     return None
 
 
-def _chat_of(key: str) -> str:
-    """The chat of a delivery's target key ("chat" or "chat:thread")."""
-    try:
-        return Target.parse(key).chat
-    except ValueError:
-        return key
-
-
 async def delete_post(delivery: Delivery, *, bot: DeliveryBot, outcomes: Outcomes) -> None:
     """Delete the withdrawn story's post this delivery sent (nothing sent: nothing to do)."""
     repo = outcomes.repo
@@ -47,11 +40,9 @@ async def delete_post(delivery: Delivery, *, bot: DeliveryBot, outcomes: Outcome
         # keep theirs): there is nothing to delete.
         await repo.outbox.mark_withdrawn(delivery_id=delivery.id, now=outcomes.clock())
         return
-    chat = _chat_of(delivery.chat_id)
+    chat = target_of(delivery.chat_id).chat
     try:
-        await bot.delete_sent(
-            int(chat) if chat.lstrip("-").isdigit() else chat, delivery.message_id
-        )
+        await bot.delete_sent(chat_arg(chat), delivery.message_id)
     except TelegramError as exc:
         if is_delete_target_gone(exc):
             log.info("post %d in %s was already gone", delivery.message_id, chat)
